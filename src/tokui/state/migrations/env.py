@@ -1,0 +1,19 @@
+"""Alembic environment: the engine is handed in by tokui.state.db, never read from a file."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from tokui.state.models import Base
+
+engine = context.config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
