@@ -1,0 +1,1 @@
+"""Analysis templates over the warehouse (Ibis expressions)."""
