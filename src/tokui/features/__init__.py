@@ -1,0 +1,1 @@
+"""Customer features: the materialised customer 360 table, ranks, lifecycle, personas."""
