@@ -1,0 +1,1 @@
+"""Segments: definitions as data, compiled to Ibis predicates over customer_features."""

@@ -1,0 +1,84 @@
+"""Segment preview: member count, a sample, and overlaps, straight from the warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from tokui.features.customer_features import FEATURES
+from tokui.segments.compile import Context, Resolver, SegmentError, compile_condition, members
+from tokui.segments.dsl import SegmentDefinition
+
+SAMPLE_COLUMNS = (
+    "customer_id",
+    "gender",
+    "age",
+    "prefecture",
+    "frequency",
+    "monetary",
+    "recency_days",
+    "lifecycle_stage",
+    "persona",
+    "subscription_status",
+)
+
+
+@dataclass(frozen=True)
+class Preview:
+    members: int
+    customers: int
+    sample: pd.DataFrame
+
+    @property
+    def share(self) -> float:
+        return self.members / self.customers if self.customers else 0.0
+
+
+def features_table(con: BaseBackend) -> ibis.Table:
+    if FEATURES not in con.list_tables():
+        raise SegmentError("customer_features does not exist yet; run `tokui refresh` first")
+    return con.table(FEATURES)
+
+
+def make_context(
+    con: BaseBackend, resolve: Resolver | None = None, as_of: date | None = None
+) -> Context:
+    f = features_table(con)
+    if as_of is None:
+        value = f.as_of.max().execute()
+        as_of = pd.Timestamp(value).date() if value is not None and not pd.isna(value) else None
+    if as_of is None:
+        raise SegmentError("customer_features is empty; import or generate data first")
+    return Context(con, f, as_of, resolve or (lambda _key: None))
+
+
+def preview(ctx: Context, definition: SegmentDefinition, sample: int = 20) -> Preview:
+    m = members(ctx, definition)
+    count = int(m.count().execute())
+    total = int(ctx.features.count().execute())
+    cols = [c for c in SAMPLE_COLUMNS if c in m.schema()]
+    rows = m.select(*cols).order_by("customer_id").limit(sample).execute()
+    return Preview(count, total, rows)
+
+
+def overlap(ctx: Context, definitions: list[SegmentDefinition]) -> pd.DataFrame:
+    """Members shared by each pair of segments (the diagonal is each segment's size)."""
+    flags = {d.key: ibis.ifelse(compile_condition(d.condition, ctx), 1, 0) for d in definitions}
+    f = ctx.features.mutate(**{f"_s{i}": v for i, v in enumerate(flags.values())})
+    keys = list(flags)
+    aggs = {}
+    for i in range(len(keys)):
+        for j in range(i, len(keys)):
+            aggs[f"p{i}_{j}"] = (f[f"_s{i}"] * f[f"_s{j}"]).sum()
+    row = f.aggregate(**aggs).execute().iloc[0]
+    matrix = pd.DataFrame(0, index=keys, columns=keys, dtype="int64")
+    for i in range(len(keys)):
+        for j in range(i, len(keys)):
+            value = int(row[f"p{i}_{j}"] or 0)
+            matrix.iloc[i, j] = value
+            matrix.iloc[j, i] = value
+    return matrix
