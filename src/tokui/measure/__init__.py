@@ -1,0 +1,1 @@
+"""Measurement: what each scenario really changed (uplift, A/B significance, KPIs)."""
