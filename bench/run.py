@@ -40,7 +40,7 @@ def main() -> int:
     failed = False
     for script in scripts:
         print(f"running {script.name} ...", flush=True)
-        proc = subprocess.run(  # noqa: S603 - our own scripts
+        proc = subprocess.run(
             [sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, check=False
         )
         if proc.returncode != 0:
