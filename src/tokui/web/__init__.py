@@ -1,0 +1,1 @@
+"""The web shell: server-rendered pages, sessions, CSRF, roles and i18n."""
