@@ -44,9 +44,11 @@ def generate(
     create_schema(con)
     report = GenerateReport()
     for name in TABLES:
-        table = world.tables[name]
+        # one table in memory at a time beside the world's arrays (1M customers fit in RAM)
+        table = world.tables[name] if keep_world else world.tables.take(name)
         bulk_load(con, name, table, replace=True)
         report.rows[name] = table.num_rows
+        del table
     if truth_dir is not None:
         write_truth(world, truth_dir)
     if keep_world:

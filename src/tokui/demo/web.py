@@ -113,30 +113,34 @@ class _Builder:
         qty: np.ndarray | None = None,
     ) -> None:
         n = len(t)
-        none = np.full(n, -1, dtype=np.int64)
+        # int32 indices: tens of millions of events at 1M customers must fit in memory
+        none = np.full(n, -1, dtype=np.int32)
         self.cols["t"].append(t)
         self.cols["kind"].append(np.broadcast_to(np.asarray(kind, dtype=np.int8), (n,)).copy())
-        self.cols["customer"].append(customer.astype(np.int64))
-        self.cols["anon"].append(anon.astype(np.int64))
-        self.cols["session"].append(session)
-        self.cols["product"].append(none if product is None else product.astype(np.int64))
-        self.cols["category"].append(none if category is None else category.astype(np.int64))
-        self.cols["query"].append(none if query is None else query.astype(np.int64))
+        self.cols["customer"].append(customer.astype(np.int32))
+        self.cols["anon"].append(anon.astype(np.int32))
+        self.cols["session"].append(session.astype(np.int32))
+        self.cols["product"].append(none if product is None else product.astype(np.int32))
+        self.cols["category"].append(none if category is None else category.astype(np.int32))
+        self.cols["query"].append(none if query is None else query.astype(np.int32))
         self.cols["qty"].append(np.zeros(n, np.int32) if qty is None else qty.astype(np.int32))
 
     def build(self) -> WebEvents:
-        c = {k: np.concatenate(v) for k, v in self.cols.items()}
-        order = np.argsort(c["t"], kind="stable")
+        order = np.argsort(np.concatenate(self.cols["t"]), kind="stable")
+        c: dict[str, np.ndarray] = {}
+        for k in list(self.cols):
+            # one column at a time, freeing the parts, keeps the peak near one copy
+            c[k] = np.concatenate(self.cols.pop(k))[order]
         return WebEvents(
-            t=c["t"][order],
-            kind=c["kind"][order],
-            customer=c["customer"][order],
-            anon_of=c["anon"][order],
-            session=c["session"][order],
-            product=c["product"][order],
-            category=c["category"][order],
-            query=c["query"][order],
-            quantity=c["qty"][order],
+            t=c["t"],
+            kind=c["kind"],
+            customer=c["customer"],
+            anon_of=c["anon"],
+            session=c["session"],
+            product=c["product"],
+            category=c["category"],
+            query=c["query"],
+            quantity=c["qty"],
             cart_session_kind=np.concatenate(self.session_kinds),
         )
 
@@ -334,17 +338,26 @@ def web_table(
     q_idx = pa.array(w.query, mask=w.query < 0)
     product_id = pa.array(catalog.product_id).take(prod_idx)
     kinds = pa.array(np.array(EVENT_TYPES, dtype=object)).take(pa.array(w.kind.astype(np.int64)))
-    page_for_kind = pa.array(
-        np.array(["/", "", "", "/search", "/cart", "/cart", "", "/login"], dtype=object)
-    ).take(pa.array(w.kind.astype(np.int64)))
     category = pa.array(np.array(CATEGORIES, dtype=object)).take(cat_idx)
-    product_url = pc.binary_join_element_wise(pa.scalar("/products/"), product_id, "")
-    category_url = pc.binary_join_element_wise(pa.scalar("/categories/"), category, "")
-    is_product = pa.array(np.isin(w.kind, [PRODUCT, FAVORITE]))
-    is_category = pa.array(w.kind == CATEGORY)
-    page_url = pc.if_else(
-        is_product, product_url, pc.if_else(is_category, category_url, page_for_kind)
-    )
+    # page URL = a prefix by event type + the product or category, if any
+    prefix = pa.array(
+        np.array(
+            [
+                "/",
+                "/products/",
+                "/categories/",
+                "/search",
+                "/cart",
+                "/cart",
+                "/products/",
+                "/login",
+            ],
+            dtype=object,
+        )
+    ).take(pa.array(w.kind.astype(np.int32)))
+    with_item = pa.array(np.isin(w.kind, [PRODUCT, CATEGORY, FAVORITE]))
+    suffix = pc.if_else(with_item, pc.coalesce(product_id, category), pa.scalar(""))
+    page_url = pc.binary_join_element_wise(prefix, suffix, "")
     qty = pa.array(w.quantity, mask=w.quantity == 0)
     return pa.table(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +33,26 @@ from tokui.demo.subscriptions import (
 )
 from tokui.demo.web import WebEvents, build_web_events, web_table
 
-STREAMS = ("catalog", "customers", "purchases", "subscriptions", "orders", "web", "tables")
+STREAMS = ("catalog", "customers", "purchases", "subscriptions", "orders", "web", "tables", "ids")
+
+
+class Tables(dict[str, pa.Table]):
+    """Warehouse tables of a world; the biggest are built on first use, not up front."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.builders: dict[str, Callable[[], pa.Table]] = {}
+
+    def __missing__(self, key: str) -> pa.Table:
+        if key not in self.builders:
+            raise KeyError(key)
+        value = self.builders[key]()
+        self[key] = value
+        return value
+
+    def take(self, key: str) -> pa.Table:
+        """The table, without keeping it in the world (to load and forget)."""
+        return self.pop(key) if key in self else self.builders[key]()
 
 
 @dataclass
@@ -47,7 +67,7 @@ class World:
     points: PointLedger
     web: WebEvents
     inactive_t: np.ndarray  # when each customer became inactive (inf: still active)
-    tables: dict[str, pa.Table] = field(default_factory=dict)
+    tables: Tables = field(default_factory=Tables)
     truth: dict[str, pa.Table] = field(default_factory=dict)
 
 
@@ -72,7 +92,7 @@ def simulate(config: SimConfig) -> World:
         rng["web"], config, cal, customers, purchases, orders, subs, catalog, picker, inactive_t
     )
     world = World(config, cal, catalog, customers, purchases, subs, orders, points, web, inactive_t)
-    _lay_out(world, rng["tables"])
+    _lay_out(world, rng["tables"], rng["ids"])
     return world
 
 
@@ -80,7 +100,7 @@ def _seq(prefix: str, n: int, width: int) -> pa.Array:
     return _ids(prefix, n, width)
 
 
-def _lay_out(w: World, rng: np.random.Generator) -> None:
+def _lay_out(w: World, rng: np.random.Generator, id_rng: np.random.Generator) -> None:
     cal, c, cat, p, s, o = (
         w.calendar,
         w.customers,
@@ -274,9 +294,9 @@ def _lay_out(w: World, rng: np.random.Generator) -> None:
         }
     )
 
-    anon_hex = rng.integers(0, 2**63, size=(n_c, 2), dtype=np.int64)
+    anon_hex = id_rng.integers(0, 2**63, size=(n_c, 2), dtype=np.int64)
     anon_ids = pa.array([f"a{a:016x}{b:08x}" for a, b in anon_hex.tolist()])
-    w.tables["web_events"] = web_table(w.web, cal, customer_ids, anon_ids, cat)
+    w.tables.builders["web_events"] = lambda: web_table(w.web, cal, customer_ids, anon_ids, cat)
 
     # points
     pt = w.points
