@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     state_url: str = Field(
         default="", description="SQLAlchemy URL of the state DB, e.g. sqlite:///path"
     )
+    duckdb_memory_limit: str = Field(
+        default="4GB",
+        pattern=r"^[0-9]+(\.[0-9]+)?\s?(MB|MiB|GB|GiB)$",
+        description="Most memory the embedded DuckDB warehouse uses before spilling to disk",
+    )
     timezone: str = "Asia/Tokyo"
     currency: str = "JPY"
     shop_name: str = "Tokui Shop"

@@ -46,7 +46,9 @@ class Workspace:
     @property
     def warehouse(self) -> BaseBackend:
         if self._warehouse is None:
-            self._warehouse = connect(self.settings.warehouse_url)
+            self._warehouse = connect(
+                self.settings.warehouse_url, memory_limit=self.settings.duckdb_memory_limit
+            )
         return self._warehouse
 
     @property

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 
@@ -14,6 +16,8 @@ from tokui.demo.world import World, simulate
 from tokui.warehouse import create_schema
 from tokui.warehouse.load import bulk_load
 from tokui.warehouse.schema import TABLES
+
+CHUNK_ROWS = 2_000_000
 
 
 @dataclass
@@ -44,11 +48,17 @@ def generate(
     create_schema(con)
     report = GenerateReport()
     for name in TABLES:
-        # one table in memory at a time beside the world's arrays (1M customers fit in RAM)
-        table = world.tables[name] if keep_world else world.tables.take(name)
-        bulk_load(con, name, table, replace=True)
-        report.rows[name] = table.num_rows
-        del table
+        # One table (or a chunk of the biggest) in memory at a time beside the world's
+        # arrays, so a million customers fit. A crash mid-way leaves a partial demo shop;
+        # generating again replaces it.
+        if keep_world:
+            parts: Iterator[pa.Table] = iter([world.tables[name]])
+        else:
+            parts = world.tables.chunks(name, CHUNK_ROWS)
+        report.rows[name] = 0
+        for i, part in enumerate(parts):
+            report.rows[name] += bulk_load(con, name, part, replace=i == 0)
+            del part
     if truth_dir is not None:
         write_truth(world, truth_dir)
     if keep_world:

@@ -74,6 +74,21 @@ class WebEvents:
     def __len__(self) -> int:
         return len(self.t)
 
+    def slice(self, start: int, stop: int) -> WebEvents:
+        """A view of events [start, stop), for loading in chunks."""
+        return WebEvents(
+            t=self.t[start:stop],
+            kind=self.kind[start:stop],
+            customer=self.customer[start:stop],
+            anon_of=self.anon_of[start:stop],
+            session=self.session[start:stop],
+            product=self.product[start:stop],
+            category=self.category[start:stop],
+            query=self.query[start:stop],
+            quantity=self.quantity[start:stop],
+            cart_session_kind=self.cart_session_kind,
+        )
+
 
 class _Builder:
     def __init__(self) -> None:
@@ -325,10 +340,17 @@ def build_web_events(
 
 
 def web_table(
-    w: WebEvents, cal: Calendar, customer_ids: pa.Array, anon_ids: pa.Array, catalog: Catalog
+    w: WebEvents,
+    cal: Calendar,
+    customer_ids: pa.Array,
+    anon_ids: pa.Array,
+    catalog: Catalog,
+    first_number: int = 1,
 ) -> pa.Table:
+    """Events as warehouse rows; event ids count from first_number (chunks keep them unique)."""
     n = len(w)
-    seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, n + 1)), pa.string()), 12, "0")
+    numbers = np.arange(first_number, first_number + n)
+    seq = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), 12, "0")
     event_id = pc.binary_join_element_wise(pa.scalar("E"), seq, "")
     sess = pc.utf8_lpad(pc.cast(pa.array(w.session + 1), pa.string()), 10, "0")
     session_id = pc.binary_join_element_wise(pa.scalar("S"), sess, "")

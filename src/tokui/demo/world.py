@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +42,7 @@ class Tables(dict[str, pa.Table]):
     def __init__(self) -> None:
         super().__init__()
         self.builders: dict[str, Callable[[], pa.Table]] = {}
+        self.chunkers: dict[str, Callable[[int], Iterator[pa.Table]]] = {}
 
     def __missing__(self, key: str) -> pa.Table:
         if key not in self.builders:
@@ -53,6 +54,13 @@ class Tables(dict[str, pa.Table]):
     def take(self, key: str) -> pa.Table:
         """The table, without keeping it in the world (to load and forget)."""
         return self.pop(key) if key in self else self.builders[key]()
+
+    def chunks(self, key: str, size: int) -> Iterator[pa.Table]:
+        """The table in pieces of `size` rows, for tables too big to hold at once."""
+        if key in self or key not in self.chunkers:
+            yield self.take(key)
+            return
+        yield from self.chunkers[key](size)
 
 
 @dataclass
@@ -297,6 +305,13 @@ def _lay_out(w: World, rng: np.random.Generator, id_rng: np.random.Generator) ->
     anon_hex = id_rng.integers(0, 2**63, size=(n_c, 2), dtype=np.int64)
     anon_ids = pa.array([f"a{a:016x}{b:08x}" for a, b in anon_hex.tolist()])
     w.tables.builders["web_events"] = lambda: web_table(w.web, cal, customer_ids, anon_ids, cat)
+
+    def web_chunks(size: int) -> Iterator[pa.Table]:
+        for start in range(0, max(len(w.web), 1), size):
+            part = w.web.slice(start, start + size)
+            yield web_table(part, cal, customer_ids, anon_ids, cat, first_number=start + 1)
+
+    w.tables.chunkers["web_events"] = web_chunks
 
     # points
     pt = w.points

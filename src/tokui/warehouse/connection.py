@@ -14,11 +14,18 @@ class WarehouseLockedError(RuntimeError):
     """The embedded DuckDB file is open for writing by another process."""
 
 
-def connect(url: str, read_only: bool = False) -> BaseBackend:
+DEFAULT_DUCKDB_MEMORY = "4GB"
+
+
+def connect(
+    url: str, read_only: bool = False, memory_limit: str | None = DEFAULT_DUCKDB_MEMORY
+) -> BaseBackend:
     """Open the warehouse named by an Ibis URL.
 
     DuckDB allows one read-write process per file; a second one gets a clear message
-    naming the way out instead of DuckDB's lock error.
+    naming the way out instead of DuckDB's lock error. DuckDB would otherwise take up to
+    80 % of the machine's memory; on a laptop that shares it with everything else we cap
+    it (it spills to disk beyond the cap). The cap goes through DuckDB's config API.
     """
     scheme = url.split("://", 1)[0]
     if scheme not in SUPPORTED_SCHEMES:
@@ -31,7 +38,8 @@ def connect(url: str, read_only: bool = False) -> BaseBackend:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            return ibis.duckdb.connect(path or ":memory:", read_only=read_only)
+            extra = {"memory_limit": memory_limit} if memory_limit else {}
+            return ibis.duckdb.connect(path or ":memory:", read_only=read_only, **extra)
         except Exception as exc:
             if "lock" in str(exc).lower():
                 raise WarehouseLockedError(
