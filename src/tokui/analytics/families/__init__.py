@@ -1,3 +1,15 @@
 """Template families; importing this package registers every template."""
 
-from tokui.analytics.families import cpm, rfm, sales  # noqa: F401
+from tokui.analytics.families import (  # noqa: F401
+    churn,
+    cohort,
+    cpm,
+    ltv,
+    points_coupons,
+    products,
+    repeat,
+    rfm,
+    sales,
+    subscription,
+    web,
+)

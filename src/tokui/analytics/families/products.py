@@ -1,0 +1,313 @@
+"""Products: main products with ABC rank, entry products (入口商品), cross-sell and
+purchase flow.
+
+Line categories come from the order line (the category at order time) and, when the
+cart did not send one, from the product master.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+from ibis.backends import BaseBackend
+
+from tokui.analytics.base import (
+    AS_OF,
+    END,
+    START,
+    days_between,
+    in_period,
+    numbered,
+    purchases_until,
+)
+from tokui.analytics.families.cohort import rate
+from tokui.analytics.families.repeat import WITHIN_DAYS
+from tokui.analytics.registry import Chart, Param, Template, register
+
+LEVELS = {"product": "product_id", "category": "category"}
+NO_NEXT = "(2回目なし)"
+
+
+def lines(con: BaseBackend, p: ibis.Table) -> ibis.Table:
+    """Order lines of the purchases `p`, with the order's customer, date and category."""
+    items = con.table("order_items")
+    products = con.table("products").select("product_id", master_category="category")
+    items = items.left_join(products, "product_id")
+    items = items.select(
+        "order_id",
+        "line_no",
+        "product_id",
+        "quantity",
+        "amount",
+        category=items.category.fill_null(items.master_category).fill_null("(未分類)"),
+    )
+    return items.inner_join(
+        p.select("order_id", "customer_id", "ordered_at", "order_date"), "order_id"
+    )
+
+
+def main_of_order(lines_: ibis.Table, key: str) -> ibis.Table:
+    """Each order's main product or category: the largest amount, ties by name."""
+    by = lines_.group_by(["order_id", key]).aggregate(amount=lines_.amount.sum())
+    w = ibis.window(group_by=by.order_id, order_by=[ibis.desc(by.amount), by[key]])
+    by = by.mutate(rn=ibis.row_number().over(w))
+    return by.filter(by.rn == 0).select("order_id", main=by[key])
+
+
+ABC_PARAMS = (
+    START,
+    END,
+    AS_OF,
+    Param("a_share", "float", "Aランクの累積構成比", "Cumulative share of rank A", 0.7, minimum=0),
+    Param("b_share", "float", "Bランクの累積構成比", "Cumulative share of rank B", 0.9, minimum=0),
+)
+
+
+def _abc(level: str) -> Any:
+    key = LEVELS[level]
+
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        p, _ = purchases_until(con, params)
+        items = lines(con, in_period(p, params))
+        g = items.group_by(key).aggregate(
+            revenue=items.amount.sum(),
+            quantity=items.quantity.sum(),
+            orders=items.order_id.nunique(),
+            customers=items.customer_id.nunique(),
+        )
+        total = g.revenue.sum().over(ibis.window())
+        w = ibis.window(order_by=[ibis.desc(g.revenue), g[key]], rows=(None, 0))
+        g = g.mutate(cum=g.revenue.sum().over(w), rank_no=ibis.row_number().over(w) + 1)
+        # Pareto/ABC: an item is A while the items ranked above it hold less than a_share
+        # of revenue, so the top item is always A even when it alone exceeds a_share.
+        before = (g.cum - g.revenue).cast("float64") / total
+        g = g.mutate(
+            revenue_share=rate(g.revenue, total),
+            cumulative_share=rate(g.cum, total),
+            abc_rank=ibis.cases(
+                (before < params["a_share"], "A"), (before < params["b_share"], "B"), else_="C"
+            ),
+        )
+        tail: tuple[str, ...] = ("revenue", "quantity", "orders", "customers")
+        tail = (*tail, "revenue_share", "cumulative_share", "abc_rank")
+        if level == "product":
+            names = con.table("products").select("product_id", "name")
+            return g.left_join(names, "product_id").select("rank_no", key, "name", *tail)
+        return g.select("rank_no", key, *tail)
+
+    return build
+
+
+for _level, _ja, _en in (("product", "商品", "product"), ("category", "カテゴリ", "category")):
+    register(
+        Template(
+            id=f"{_level}_sales_abc",
+            category="product",
+            name_ja=f"{_ja}別売上・ABC分析",
+            name_en=f"Sales by {_en} with ABC rank",
+            description_ja=f"期間内の{_ja}ごとの売上・数量・受注数・購入者数と売上構成比、"
+            "累積構成比によるABCランク (既定: A 70%、B 90%)。",
+            description_en=f"Revenue, units, orders and buyers per {_en} in the period, with "
+            "revenue share and ABC rank by cumulative share (default A 70%, B 90%).",
+            build=_abc(_level),
+            params=ABC_PARAMS,
+            chart=Chart("bar", x=LEVELS[_level], y=("revenue",), color="abc_rank"),
+            order_by=("rank_no",),
+        )
+    )
+
+
+def first_and_second(con: BaseBackend, params: Mapping[str, Any]) -> tuple[ibis.Table, Any]:
+    """Customers' first and second purchase (order id and date), up to the reference date."""
+    p, ref = purchases_until(con, params)
+    n = numbered(p)
+    first = n.filter(n.order_no == 1).select(
+        "customer_id", first_order=n.order_id, first_date=n.order_date
+    )
+    second = n.filter(n.order_no == 2).select(
+        "customer_id", second_order=n.order_id, second_date=n.order_date
+    )
+    return first.left_join(second, "customer_id").drop("customer_id_right"), (p, ref)
+
+
+def _entry(level: str) -> Any:
+    key = LEVELS[level]
+
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        c, (p, _) = first_and_second(con, params)
+        if params.get("start") is not None:
+            c = c.filter(c.first_date >= params["start"])
+        if params.get("end") is not None:
+            c = c.filter(c.first_date <= params["end"])
+        items = lines(con, p)
+        firsts = items.select("order_id", key).distinct()
+        j = c.inner_join(firsts, c.first_order == firsts.order_id)
+        j = j.mutate(
+            f2=ibis.ifelse(
+                j.second_date.notnull()
+                & (days_between(j.second_date, j.first_date) <= params["days"]),
+                1,
+                0,
+            ),
+            repeat=ibis.ifelse(j.second_date.notnull(), 1, 0),
+        )
+        g = j.group_by(key).aggregate(
+            new_customers=j.customer_id.nunique(),
+            f2_customers=j.f2.sum(),
+            repeat_customers=j.repeat.sum(),
+        )
+        return g.mutate(
+            f2_rate=rate(g.f2_customers, g.new_customers),
+            repeat_rate=rate(g.repeat_customers, g.new_customers),
+        )
+
+    return build
+
+
+for _level, _ja, _en in (("product", "商品", "products"), ("category", "カテゴリ", "categories")):
+    register(
+        Template(
+            id=f"entry_{_level}_f2",
+            category="product",
+            name_ja=f"入口{_ja}別F2転換率 (初回購入{_ja})",
+            name_en=f"Entry {_en} and their F2 rate",
+            description_ja=f"初回購入に含まれた{_ja}ごとの新規顧客数、N日以内の2回目購入率 "
+            "(F2転換率) と基準日までのリピート率。",
+            description_en=f"New customers per {_en[:-1]} in their first order, the share "
+            "buying again within N days (F2) and by the reference date.",
+            build=_entry(_level),
+            params=(
+                Param("start", "date", "初回購入日の開始", "First purchase from"),
+                Param("end", "date", "初回購入日の終了", "First purchase until"),
+                AS_OF,
+                WITHIN_DAYS,
+            ),
+            chart=Chart("bar", x=LEVELS[_level], y=("f2_rate",)),
+            order_by=("new_customers desc", LEVELS[_level]),
+        )
+    )
+
+
+def _cross_sell(level: str) -> Any:
+    key = LEVELS[level]
+
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        p, _ = purchases_until(con, params)
+        items = lines(con, in_period(p, params))
+        baskets = items.select("order_id", item=items[key]).distinct()
+        n_orders = baskets.order_id.nunique().as_scalar()
+        counts = baskets.group_by("item").aggregate(item_orders=baskets.order_id.count())
+        a = baskets.select(order_id="order_id", antecedent="item")
+        b = baskets.select(order_b="order_id", consequent="item")
+        pairs = a.inner_join(b, (a.order_id == b.order_b) & (a.antecedent != b.consequent))
+        pg = pairs.group_by(["antecedent", "consequent"]).aggregate(
+            pair_orders=pairs.order_id.count()
+        )
+        pg = pg.filter(pg.pair_orders >= params["min_orders"])
+        ca = counts.select(antecedent="item", antecedent_orders="item_orders")
+        cb = counts.select(consequent="item", consequent_orders="item_orders")
+        r = pg.inner_join(ca, "antecedent").inner_join(cb, "consequent")
+        # Association rules: support P(A and B), confidence P(B | A), lift
+        # P(B | A) / P(B); lift > 1 means bought together more than by chance.
+        r = r.mutate(
+            support=rate(r.pair_orders, n_orders),
+            confidence=rate(r.pair_orders, r.antecedent_orders),
+            lift=rate(r.pair_orders * n_orders, r.antecedent_orders * r.consequent_orders),
+        )
+        w = ibis.window(
+            order_by=[ibis.desc(r.lift), ibis.desc(r.pair_orders), r.antecedent, r.consequent]
+        )
+        r = r.mutate(rule_no=ibis.row_number().over(w) + 1)
+        r = r.filter(r.rule_no <= params["top"])
+        return r.select(
+            "rule_no",
+            "antecedent",
+            "consequent",
+            "pair_orders",
+            "antecedent_orders",
+            "consequent_orders",
+            "support",
+            "confidence",
+            "lift",
+        )
+
+    return build
+
+
+for _level, _ja, _en in (("product", "商品", "products"), ("category", "カテゴリ", "categories")):
+    register(
+        Template(
+            id=f"cross_sell_{_level}",
+            category="product",
+            name_ja=f"クロスセル分析 ({_ja})",
+            name_en=f"Cross-sell analysis ({_en})",
+            description_ja=f"同じ受注で一緒に買われた{_ja}の組み合わせ (A→B) の支持度・"
+            "確信度・リフト値。リフト値の高い順。",
+            description_en=f"Association rules A -> B between {_en} bought in the same order: "
+            "support, confidence and lift, highest lift first.",
+            build=_cross_sell(_level),
+            params=(
+                START,
+                END,
+                AS_OF,
+                Param(
+                    "min_orders",
+                    "int",
+                    "組み合わせの最小受注数",
+                    "Minimum orders with the pair",
+                    3,
+                    minimum=1,
+                ),
+                Param("top", "int", "表示するルール数", "Rules to show", 100, minimum=1),
+            ),
+            chart=Chart("scatter", x="confidence", y=("lift",), color="antecedent"),
+            order_by=("rule_no",),
+        )
+    )
+
+
+def _flow(level: str) -> Any:
+    key = LEVELS[level]
+
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        c, (p, _) = first_and_second(con, params)
+        if params.get("start") is not None:
+            c = c.filter(c.first_date >= params["start"])
+        if params.get("end") is not None:
+            c = c.filter(c.first_date <= params["end"])
+        main = main_of_order(lines(con, p), key)
+        m1 = main.select(first_order="order_id", from_item="main")
+        m2 = main.select(second_order="order_id", to_item="main")
+        j = c.inner_join(m1, "first_order").left_join(m2, "second_order")
+        j = j.mutate(to_item=j.to_item.fill_null(NO_NEXT))
+        g = j.group_by(["from_item", "to_item"]).aggregate(customers=j.customer_id.count())
+        from_total = g.customers.sum().over(ibis.window(group_by=g.from_item))
+        return g.mutate(share_of_from=rate(g.customers, from_total))
+
+    return build
+
+
+for _level, _ja, _en in (("product", "商品", "product"), ("category", "カテゴリ", "category")):
+    register(
+        Template(
+            id=f"purchase_flow_{_level}",
+            category="product",
+            name_ja=f"購入フロー分析 ({_ja}: 初回→2回目)",
+            name_en=f"Purchase flow ({_en}: first to second purchase)",
+            description_ja=f"初回購入のメイン{_ja}から2回目購入のメイン{_ja}への顧客数と割合。"
+            f"メイン{_ja}は受注内で金額が最大のもの。2回目がなければ「{NO_NEXT}」。",
+            description_en=f"Customers flowing from the main {_en} of their first order to "
+            f"that of their second (the {_en} with the largest amount); no second order is "
+            f"'{NO_NEXT}'.",
+            build=_flow(_level),
+            params=(
+                Param("start", "date", "初回購入日の開始", "First purchase from"),
+                Param("end", "date", "初回購入日の終了", "First purchase until"),
+                AS_OF,
+            ),
+            chart=Chart("heatmap", x="to_item", y=("from_item",), z="customers"),
+            order_by=("from_item", "customers desc", "to_item"),
+        )
+    )

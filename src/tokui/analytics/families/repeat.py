@@ -1,0 +1,194 @@
+"""Repeat purchase: F2 conversion, the F-conversion funnel (F転換) and repeat intervals.
+
+F(n) is a customer's n-th completed purchase. F2 conversion (F2転換率) is the share of
+new customers who make a second purchase; "within N days" counts a second purchase on
+day N after the first as converted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+from ibis.backends import BaseBackend
+
+from tokui.analytics.base import AS_OF, days_between, month_start, numbered, purchases_until
+from tokui.analytics.families.cohort import COHORT_PARAMS, rate
+from tokui.analytics.registry import Chart, Param, Template, register
+
+WITHIN_DAYS = Param(
+    "days", "int", "初回購入から何日以内 (日)", "Within days of the first purchase", 90, minimum=0
+)
+INTERVAL_BUCKETS = Param(
+    "buckets",
+    "int_list",
+    "日数の区切り (昇順)",
+    "Bucket upper bounds in days (increasing)",
+    (7, 14, 30, 60, 90, 180, 365),
+    minimum=0,
+)
+
+
+def bucketed(values: ibis.Table, column: str, thresholds: tuple[int, ...]) -> ibis.Table:
+    """Counts of `column` in the buckets 0-t1, t1+1-t2, ..., tn+1+, every bucket present.
+
+    Returns bucket_order, bucket, count, share and cumulative_share; buckets without
+    values are 0 so a histogram keeps its shape.
+    """
+    labels = []
+    low = 0
+    for t in thresholds:
+        labels.append(f"{low}-{t}")
+        low = t + 1
+    labels.append(f"{low}+")
+    v = values[column]
+    order = ibis.cases(*[(v <= t, i) for i, t in enumerate(thresholds)], else_=len(thresholds))
+    counts = values.mutate(bucket_order=order).group_by("bucket_order").aggregate(n=v.count())
+    frame = ibis.memtable({"bucket_order": list(range(len(labels))), "bucket": labels})
+    j = frame.left_join(counts, "bucket_order")
+    j = j.select("bucket_order", "bucket", count=j.n.fill_null(0))
+    total = j["count"].sum().over(ibis.window())
+    cum = ibis.window(order_by=j.bucket_order, rows=(None, 0))
+    return j.mutate(
+        share=rate(j["count"], total), cumulative_share=rate(j["count"].sum().over(cum), total)
+    )
+
+
+def customer_history(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    """Each purchase numbered per customer, with the days until the customer's next one."""
+    p, _ = purchases_until(con, params)
+    n = numbered(p)
+    w = ibis.window(group_by=n.customer_id, order_by=[n.ordered_at, n.order_id])
+    n = n.mutate(next_date=n.order_date.lead().over(w))
+    return n.mutate(days_to_next=days_between(n.next_date, n.order_date))
+
+
+def f2_conversion(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    p, ref = purchases_until(con, params)
+    n = numbered(p)
+    first = n.filter(n.order_no == 1).select("customer_id", first_date=n.order_date)
+    second = n.filter(n.order_no == 2).select("customer_id", second_date=n.order_date)
+    if params.get("start") is not None:
+        first = first.filter(first.first_date >= params["start"])
+    if params.get("end") is not None:
+        first = first.filter(first.first_date <= params["end"])
+    c = first.left_join(second, "customer_id")
+    c = c.mutate(
+        first_month=month_start(c.first_date),
+        converted=ibis.ifelse(
+            c.second_date.notnull() & (days_between(c.second_date, c.first_date) <= params["days"]),
+            1,
+            0,
+        ),
+    )
+    g = c.group_by("first_month").aggregate(
+        new_customers=c.customer_id.count(),
+        f2_customers=c.converted.sum(),
+        last_first_date=c.first_date.max(),
+    )
+    g = g.mutate(
+        f2_rate=rate(g.f2_customers, g.new_customers),
+        # Every customer of the month had the full N days before the reference date.
+        fully_observed=days_between(ibis.literal(ref), g.last_first_date) >= params["days"],
+    )
+    return g.drop("last_first_date")
+
+
+register(
+    Template(
+        id="f2_conversion",
+        category="repeat",
+        name_ja="F2転換率 (初回購入月別)",
+        name_en="F2 conversion by first purchase month",
+        description_ja="初回購入月ごとの新規顧客のうち、初回からN日以内に2回目を購入した割合。"
+        "N日が経過していない月は fully_observed=false。",
+        description_en="Share of each first-purchase month's new customers who bought a "
+        "second time within N days; months not yet N days old are fully_observed=false.",
+        build=f2_conversion,
+        params=(*COHORT_PARAMS[:3], WITHIN_DAYS),
+        chart=Chart("bar", x="first_month", y=("f2_rate",)),
+        order_by=("first_month",),
+    )
+)
+
+
+def f_funnel(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    h = customer_history(con, params)
+    h = h.filter(h.order_no <= params["max_n"])
+    return (
+        h.group_by("order_no")
+        .aggregate(
+            customers=h.customer_id.count(),
+            next_customers=h.next_date.count(),
+            avg_days_to_next=h.days_to_next.mean().round(2),
+        )
+        .mutate(conversion_rate=lambda t: rate(t.next_customers, t.customers))
+    )
+
+
+register(
+    Template(
+        id="f_conversion_funnel",
+        category="repeat",
+        name_ja="F転換 (n回目→n+1回目の購入転換率)",
+        name_en="F-conversion funnel (n-th to n+1-th purchase)",
+        description_ja="n回目まで購入した顧客数、n+1回目に進んだ顧客数、その転換率と"
+        "n回目からn+1回目までの平均日数。",
+        description_en="Customers with at least n purchases, those who made the n+1-th, the "
+        "conversion rate and the average days between the two.",
+        build=f_funnel,
+        params=(
+            AS_OF,
+            Param("max_n", "int", "表示する最大購入回数", "Highest purchase number", 10, minimum=1),
+        ),
+        chart=Chart("bar", x="order_no", y=("conversion_rate",)),
+        order_by=("order_no",),
+    )
+)
+
+
+def f2_interval(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    h = customer_history(con, params)
+    h = h.filter((h.order_no == 1) & h.days_to_next.notnull())
+    return bucketed(h, "days_to_next", params["buckets"])
+
+
+register(
+    Template(
+        id="f2_interval",
+        category="repeat",
+        name_ja="初回→2回目の購入間隔分布",
+        name_en="Days from first to second purchase",
+        description_ja="2回目を購入した顧客の、初回から2回目までの日数の分布 (区切りは指定可)。",
+        description_en="Distribution of the days between the first and second purchase "
+        "of customers who bought twice, in configurable buckets.",
+        build=f2_interval,
+        params=(AS_OF, INTERVAL_BUCKETS),
+        chart=Chart("bar", x="bucket", y=("count",)),
+        order_by=("bucket_order",),
+    )
+)
+
+
+def repeat_interval(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    h = customer_history(con, params)
+    h = h.filter(h.days_to_next.notnull())
+    return bucketed(h, "days_to_next", params["buckets"])
+
+
+register(
+    Template(
+        id="repeat_interval",
+        category="repeat",
+        name_ja="リピート間隔分布 (連続する購入の間隔)",
+        name_en="Repeat interval distribution",
+        description_ja="すべての連続する2回の購入の間隔 (日数) の分布。",
+        description_en="Distribution of the days between every pair of consecutive "
+        "purchases of the same customer.",
+        build=repeat_interval,
+        params=(AS_OF, INTERVAL_BUCKETS),
+        chart=Chart("bar", x="bucket", y=("count",)),
+        order_by=("bucket_order",),
+    )
+)
