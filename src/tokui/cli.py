@@ -453,3 +453,101 @@ def segments_export(
 
 def main() -> None:  # pragma: no cover - console entry
     sys.exit(app())
+
+
+# --- file import (issue 4) -------------------------------------------------------------
+
+profiles_app = typer.Typer(help="Import profiles (file column mappings).", no_args_is_help=True)
+app.add_typer(profiles_app, name="profiles")
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV or xlsx file")],
+    profile: Annotated[str, typer.Option("--profile", help="Profile name or YAML file")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and count; write nothing")
+    ] = False,
+    home: HomeOpt = None,
+    fmt: FormatOpt = "text",
+) -> None:
+    """Import a cart export into the warehouse, all or nothing."""
+    from tokui.ingest import ProfileError, import_file, load_profile
+
+    try:
+        prof = load_profile(profile)
+    except ProfileError as exc:
+        _fail(str(exc))
+    ws = _writable_workspace(home)
+    try:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        ) as progress:
+            task = progress.add_task(f"import {file.name}", total=None)
+
+            def on_step(text: str) -> None:
+                progress.update(task, description=f"import: {text}")
+
+            result = import_file(ws.warehouse, ws.sessions, file, prof, dry_run, on_step)
+    finally:
+        ws.close()
+    if fmt == "json":
+        print(
+            json.dumps(
+                {
+                    "file": result.file,
+                    "profile": result.profile,
+                    "status": result.status,
+                    "run_id": result.run_id,
+                    "tables": result.counts(),
+                    "error_total": result.error_total,
+                    "errors": [e.as_dict() for e in result.errors],
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+        )
+    else:
+        console.print(f"{result.file}: {result.rows_read:,} rows, profile {result.profile}")
+        console.print(
+            f"  {'table':<14}{'inserted':>10}{'updated':>10}{'unchanged':>11}{'rejected':>10}"
+        )
+        for table, c in result.tables.items():
+            console.print(
+                f"  {table:<14}{c.inserted:>10,}{c.updated:>10,}{c.unchanged:>11,}{c.rejected:>10,}"
+            )
+        for error in result.errors:
+            console.print(f"  [red]{error}[/red]", markup=True, highlight=False)
+        if result.error_total > len(result.errors):
+            console.print(f"  … {result.error_total - len(result.errors):,} more errors")
+        if result.ok:
+            verb = "would change nothing yet (dry run)" if dry_run else "imported"
+            console.print(f"{verb}; run {result.run_id}")
+    if not result.ok:
+        _fail(f"{result.error_total:,} error(s); nothing was written")
+
+
+@profiles_app.command("list")
+def profiles_list(fmt: FormatOpt = "text") -> None:
+    """Built-in profiles: name, target tables, description."""
+    from tokui.ingest import builtin_names, load_profile
+
+    rows = []
+    for name in builtin_names():
+        prof = load_profile(name)
+        rows.append(
+            {"name": name, "tables": ",".join(prof.tables), "description": prof.description}
+        )
+    _emit(rows, fmt, "name")
+
+
+@profiles_app.command("show")
+def profiles_show(name: str) -> None:
+    """Print a profile's YAML (a starting point for your own)."""
+    from tokui.ingest import ProfileError
+    from tokui.ingest.profile import profile_yaml
+
+    try:
+        print(profile_yaml(name), end="")
+    except ProfileError as exc:
+        _fail(str(exc))

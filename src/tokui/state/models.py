@@ -100,3 +100,18 @@ class SavedSegment(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ImportRun(Base):
+    """One file import: what came in, with which profile, and what it changed."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    profile: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    counts: Mapped[str] = mapped_column(Text)  # JSON: table -> inserted/updated/...
+    errors: Mapped[str] = mapped_column(Text)  # JSON: {"total": n, "items": first 100}
