@@ -33,10 +33,25 @@ def machine() -> str:
     )
 
 
+def previous_sections() -> dict[str, str]:
+    """Sections of the last full run, so `bench/run.py bench_x` refreshes only bench_x."""
+    if not OUT.exists():
+        return {}
+    sections: dict[str, str] = {}
+    name = None
+    for line in OUT.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("## "):
+            name = line[3:].strip()
+            sections[name] = ""
+        elif name is not None:
+            sections[name] += line
+    return {k: v.strip("\n") + "\n" for k, v in sections.items()}
+
+
 def main() -> int:
     only = sys.argv[1:]
     scripts = sorted(p for p in (ROOT / "bench").glob("bench_*.py") if not only or p.stem in only)
-    sections = []
+    sections = previous_sections() if only else {}
     failed = False
     for script in scripts:
         print(f"running {script.name} ...", flush=True)
@@ -45,9 +60,9 @@ def main() -> int:
         )
         if proc.returncode != 0:
             failed = True
-            sections.append(f"## {script.stem}\n\nFAILED:\n\n```\n{proc.stderr[-3000:]}\n```\n")
+            sections[script.stem] = f"FAILED:\n\n```\n{proc.stderr[-3000:]}\n```\n"
         else:
-            sections.append(f"## {script.stem}\n\n{proc.stdout.strip()}\n")
+            sections[script.stem] = f"{proc.stdout.strip()}\n"
         print(proc.stdout or proc.stderr, flush=True)
     header = (
         "# Benchmarks\n\n"
@@ -56,7 +71,8 @@ def main() -> int:
         f"Machine: {machine()}.\n\n"
         "Peak memory is the maximum resident set size of the benchmark process.\n\n"
     )
-    OUT.write_text(header + "\n".join(sections), encoding="utf-8")
+    body = "\n".join(f"## {name}\n\n{text}" for name, text in sorted(sections.items()))
+    OUT.write_text(header + body, encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}")
     return 1 if failed else 0
 

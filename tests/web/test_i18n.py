@@ -6,13 +6,25 @@ from sqlalchemy import select
 from tests.web.conftest import VIEWER_EMAIL, VIEWER_PASSWORD, login
 from tokui.state.db import session_scope
 from tokui.state.models import User
-from tokui.web.i18n import LANG_COOKIE, catalog, from_accept_language, resolve_language
+from tokui.web.i18n import (
+    LANG_COOKIE,
+    catalog,
+    catalog_files,
+    from_accept_language,
+    resolve_language,
+)
 from tokui.workspace import Workspace
 
 
 def test_catalogs_have_the_same_keys() -> None:
     assert set(catalog("ja")) == set(catalog("en"))
     assert all(catalog("ja").values()) and all(catalog("en").values())
+
+
+def test_area_files_come_in_pairs() -> None:
+    ja = [name.removesuffix(".ja.json") for name in catalog_files("ja")[1:]]
+    en = [name.removesuffix(".en.json") for name in catalog_files("en")[1:]]
+    assert ja == en
 
 
 def test_default_is_japanese(client: TestClient) -> None:

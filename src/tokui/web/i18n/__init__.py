@@ -1,7 +1,9 @@
 """Japanese and English UI strings and the choice of language per request.
 
-Messages live in ja.json and en.json next to this module; every key must exist in both
-(tests/web/test_i18n.py checks it). Japanese is the reference language.
+Messages live in ja.json and en.json next to this module, plus one pair of files per area
+(`imports.ja.json`, `imports.en.json`, ...) so that each area keeps its own strings. Every
+key must exist in both languages and in one file only (tests/web/test_i18n.py checks it).
+Japanese is the reference language.
 """
 
 from __future__ import annotations
@@ -16,10 +18,27 @@ LANG_COOKIE = "tokui_lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
 
 
+def catalog_files(lang: str) -> list[str]:
+    """The base file first, then the area files in name order."""
+    names = sorted(
+        entry.name
+        for entry in resources.files(__name__).iterdir()
+        if entry.name.endswith(f".{lang}.json")
+    )
+    return [f"{lang}.json", *names]
+
+
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    text = (resources.files(__name__) / f"{lang}.json").read_text(encoding="utf-8")
-    data: dict[str, str] = json.loads(text)
+    data: dict[str, str] = {}
+    for name in catalog_files(lang):
+        text = (resources.files(__name__) / name).read_text(encoding="utf-8")
+        part: dict[str, str] = json.loads(text)
+        clash = data.keys() & part.keys()
+        if clash:
+            # Two areas claiming one key would make one of them show the wrong text.
+            raise ValueError(f"i18n/{name}: keys already defined elsewhere: {sorted(clash)}")
+        data.update(part)
     return data
 
 
