@@ -379,3 +379,60 @@ def test_cli_import_and_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         app, ["import", str(bad), "--profile", "generic_transactions", "--home", str(home)]
     )
     assert res.exit_code == 1
+
+
+# --- the same export as TSV and as an Excel workbook ------------------------------------
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text("utf-8"), newline="")))
+
+
+def test_tsv_and_xlsx_twins_import_like_the_csv(tmp_path: Path) -> None:
+    import openpyxl
+
+    rows = _csv_rows(DATA / "shopify_orders.csv")
+    tsv = tmp_path / "orders.tsv"
+    with tsv.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, delimiter="\t").writerows(rows)
+    xlsx = tmp_path / "orders.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for values in rows:
+        # Text cells, as a shop that opens the CSV in Excel and saves it would mostly have.
+        sheet.append(values)
+    book.save(xlsx)
+
+    results = {}
+    for name, path in [("csv", DATA / "shopify_orders.csv"), ("tsv", tsv), ("xlsx", xlsx)]:
+        con = connect(f"duckdb://{tmp_path / f'{name}.duckdb'}")
+        create_schema(con)
+        r = import_file(con, None, path, "shopify_orders")
+        assert r.status == "ok", [str(e) for e in r.errors]
+        results[name] = snapshot(con)
+        con.disconnect()
+    assert results["csv"]["orders"], "the sample has orders"
+    assert results["tsv"] == results["csv"]
+    assert results["xlsx"] == results["csv"]
+
+
+def test_xlsx_error_names_the_sheet_row_and_column(duck: BaseBackend, tmp_path: Path) -> None:
+    import openpyxl
+
+    rows = _cdnow_rows()
+    rows[3][1] = "2024/13/45"  # data row 3 of the sheet is row 4 counting the header
+    path = tmp_path / "tx.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for values in rows:
+        sheet.append(values)
+    book.save(path)
+    before = snapshot(duck)
+    r = import_file(duck, None, path, "generic_transactions")
+    assert r.status == "failed"
+    assert snapshot(duck) == before
+    error = r.errors[0]
+    assert (error.file, error.row) == ("tx.xlsx", 4)
+    assert error.column is not None and rows[0][1] in error.column
