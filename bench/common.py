@@ -30,10 +30,10 @@ class BenchShop:
         return f"duckdb://{self.warehouse}"
 
 
-def shop(customers: int, seed: int = 42, years: int = 2) -> BenchShop:
+def shop(customers: int, seed: int = 42, years: float = 2) -> BenchShop:
     """The cached shop, generating it when missing; callers must not write to it."""
     config = SimConfig(customers=customers, years=years, seed=seed, end_date=END)
-    folder = DATA / f"shop-{customers}-{years}y-seed{seed}"
+    folder = DATA / f"shop-{customers}-{years:g}y-seed{seed}"
     done = folder / "complete"
     bench = BenchShop(config, folder / "warehouse.duckdb", folder / "ground_truth")
     if done.exists():

@@ -169,6 +169,13 @@ def test_segments_commands(home: Path, tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8-sig").splitlines()
     assert text[0] == "customer_id,name,name_kana,email,postal_code,prefecture,phone"
     assert text[1].startswith("g,") and text[1].endswith(",東京都,")
+    sjis = tmp_path / "dm-sjis.csv"
+    args = ["segments", "export", "tokyo", "-o", str(sjis), "--channel", "email"]
+    ex = runner.invoke(app, [*args, "--encoding", "shift_jis", "--home", str(home)])
+    assert ex.exit_code == 0, ex.output
+    assert sjis.read_bytes().decode("cp932").splitlines() == text
+    ex = runner.invoke(app, [*args, "--encoding", "latin-1", "--home", str(home)])
+    assert ex.exit_code == 1 and "unknown encoding 'latin-1'" in ex.output
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "key: bad\nname_ja: x\nname_en: x\n"

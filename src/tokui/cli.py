@@ -189,6 +189,9 @@ def serve(
     ws = Workspace(settings)
     try:
         application = create_app(ws)
+        from tokui.messaging.background import run_worker_in_app
+
+        run_worker_in_app(application, ws)  # delivers the outbox while serving
         bind_host = host or settings.host
         bind_port = port or settings.port
         console.print(f"Tokui is serving {ws.home} at http://{bind_host}:{bind_port}/")
@@ -325,6 +328,21 @@ def analyze_run(
         sys.stdout.buffer.write(data)
 
 
+@analyze_app.command("docs")
+def analyze_docs(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file")] = None,
+) -> None:
+    """Render the template catalogue as Markdown (docs/analyses.md)."""
+    from tokui.analytics.docs import render
+
+    text = render()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}")
+
+
 def _segment_definitions(ws: Workspace) -> dict[str, Any]:
     from tokui.segments.store import all_definitions
 
@@ -432,9 +450,12 @@ def segments_export(
     channel: Annotated[
         str | None, typer.Option(help="Only customers who accept this channel: email, line, dm")
     ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="utf-8 (with BOM, for Excel) or shift_jis (for DM vendors)")
+    ] = "utf-8",
     home: HomeOpt = None,
 ) -> None:
-    """Export a segment's members with contact fields (CSV, UTF-8 with BOM) for DM or ads."""
+    """Export a segment's members with contact fields (CSV) for postal DM or ads."""
     from tokui.segments.compile import SegmentError
     from tokui.segments.export import export_members
 
@@ -443,7 +464,7 @@ def segments_export(
         definitions = _segment_definitions(ws)
         if key not in definitions:
             _fail(f"no segment {key!r}; see `tokui segments list`")
-        count = export_members(ws.warehouse, definitions, key, output, channel)
+        count = export_members(ws.warehouse, definitions, key, output, channel, encoding)
     except SegmentError as exc:
         _fail(str(exc))
     finally:
@@ -551,3 +572,37 @@ def profiles_show(name: str) -> None:
         print(profile_yaml(name), end="")
     except ProfileError as exc:
         _fail(str(exc))
+
+
+# --- API sources (issue 4) -------------------------------------------------------------
+
+from tokui.cli_sources import sources_app  # noqa: E402
+
+app.add_typer(sources_app, name="sources")
+
+# --- predictive models (issue 6) -------------------------------------------------------
+
+from tokui.cli_models import models_app  # noqa: E402
+
+app.add_typer(models_app, name="models")
+
+# --- customers: deletion on request, suppression list (issue 4) ------------------------
+
+from tokui.cli_customers import customers_app  # noqa: E402
+
+app.add_typer(customers_app, name="customers")
+
+# --- messaging: test sends, the outbox and its delivery worker (issue 8) ---------------
+
+from tokui.cli_messages import messages_app, outbox_app  # noqa: E402
+
+app.add_typer(messages_app, name="messages")
+app.add_typer(outbox_app, name="outbox")
+
+from tokui.cli_channels import calls_app, dm_app, push_app  # noqa: E402
+
+app.add_typer(dm_app, name="dm")
+app.add_typer(push_app, name="push")
+app.add_typer(calls_app, name="calls")
+
+

@@ -99,8 +99,8 @@ def test_dashboard_in_chromium(base_url: str) -> None:
             chart = page.locator("#revenue-chart")
             expect(chart).to_have_attribute("data-rendered", "true", timeout=15_000)
             assert chart.locator("svg").count() > 0
-            # Nine months of one-off bars drawn, so the data really reached Plotly.
-            assert chart.locator("g.trace.bars").first.locator("path").count() == 9
+            # Thirteen months (empty ones as zero bars) drawn, so the data reached Plotly.
+            assert chart.locator("g.trace.bars").first.locator("path").count() == 13
             box = chart.bounding_box()
             assert box is not None and box["height"] > 300
             page.screenshot(path=str(ARTIFACTS / "dashboard-ja.png"), full_page=True)
@@ -113,8 +113,9 @@ def test_dashboard_in_chromium(base_url: str) -> None:
             page.click("a.lang[hreflang=ja]")
             expect(page.locator("h1.page-title")).to_have_text("ダッシュボード")
 
-            page.click("text=顧客")
-            expect(page.locator("main")).to_contain_text("今後のリリースで追加されます")
+            page.click("a.nav-link:has-text('顧客')")
+            expect(page.locator("h1.page-title")).to_have_text("顧客")
+            expect(page.locator("#customer-results")).to_be_visible()
 
             page.click("button:has-text('ログアウト')")
             expect(page).to_have_url(base_url + "/login")

@@ -78,3 +78,14 @@ def days_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
 
 def month_start(d: ibis.Value) -> ibis.Value:
     return d.truncate("M")
+
+
+def rounded(x: ibis.Value, digits: int = 0) -> ibis.Value:
+    """x rounded half up to `digits` decimals, the same on every engine.
+
+    SQL ROUND is not portable: PostgreSQL rounds a double half to even (9396.5 -> 9396)
+    and DuckDB half away from zero (9397). floor(x * 10^d + 0.5) / 10^d is plain IEEE
+    arithmetic, which every engine evaluates identically.
+    """
+    scale = 10**digits
+    return (x.cast("float64") * scale + 0.5).floor() / scale

@@ -50,11 +50,13 @@ def monthly_revenue(con: BaseBackend) -> pd.DataFrame:
         .order_by("month")
     )
     df = expr.execute()
+    # Sums of integers come back as decimals on some engines; yen are whole numbers.
+    df = df.astype({"orders": "int64", "revenue": "int64", "subscription_revenue": "int64"})
     if not df.empty:
         # A month without sales is a zero bar, not a month missing from the axis.
         months = pd.date_range(df["month"].min(), df["month"].max(), freq="MS")
-        df = df.set_index(pd.to_datetime(df["month"])).reindex(months, fill_value=0)
-        df = df.drop(columns="month").rename_axis("month").reset_index()
+        df = df.set_index(pd.to_datetime(df.pop("month"))).reindex(months, fill_value=0)
+        df = df.rename_axis("month").reset_index()
     df["one_off_revenue"] = df["revenue"] - df["subscription_revenue"]
     df["month"] = pd.to_datetime(df["month"]).dt.strftime("%Y-%m")
     return df[["month", "orders", "revenue", "subscription_revenue", "one_off_revenue"]]

@@ -99,6 +99,10 @@ class Template:
     # Backends that cannot run this template, with the reason: declared, never hidden.
     unsupported: Mapping[str, str] = field(default_factory=dict)
 
+    def backends(self) -> tuple[str, ...]:
+        """The supported backends this template runs on."""
+        return tuple(b for b in BACKENDS if b not in self.unsupported)
+
     def resolve(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         known = {p.name for p in self.params}
         unknown = sorted(set(raw) - known)
@@ -119,7 +123,14 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "subscription": ("定期", "Subscriptions"),
     "product": ("商品", "Products"),
     "lifecycle": ("ライフサイクル", "Lifecycle"),
+    "gift": ("ギフト・季節", "Gifts and seasons"),
+    "web": ("Web行動", "Web behaviour"),
+    "points": ("ポイント・クーポン", "Points and coupons"),
 }
+
+# Backends every template is built for and tested on; a template names the ones it
+# cannot serve in `unsupported` (with the reason) instead of failing at run time.
+BACKENDS: tuple[str, ...] = ("duckdb", "postgres")
 
 _REGISTRY: dict[str, Template] = {}
 
@@ -129,6 +140,9 @@ def register(template: Template) -> Template:
         raise ValueError(f"analysis template {template.id!r} registered twice")
     if template.category not in CATEGORIES:
         raise ValueError(f"{template.id}: unknown category {template.category!r}")
+    strange = sorted(set(template.unsupported) - set(BACKENDS))
+    if strange:
+        raise ValueError(f"{template.id}: unsupported names unknown backends {strange}")
     _REGISTRY[template.id] = template
     return template
 

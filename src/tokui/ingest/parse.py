@@ -78,16 +78,20 @@ def parse_datetime(text: str, tz: str = SHOP_TZ) -> datetime:
     except ValueError as exc:
         raise ParseError("date_range", f"no such time: {text!r}") from exc
     offset = m["tz"]
-    if offset in ("Z", "UTC"):
-        aware = local.replace(tzinfo=UTC)
-    elif offset:
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        aware = local.replace(tzinfo=timezone(sign * delta))
-    else:
-        aware = local.replace(tzinfo=ZoneInfo(tz))
-    return aware.astimezone(UTC).replace(tzinfo=None)
+    try:
+        if offset in ("Z", "UTC"):
+            aware = local.replace(tzinfo=UTC)
+        elif offset:
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            aware = local.replace(tzinfo=timezone(sign * delta))
+        else:
+            aware = local.replace(tzinfo=ZoneInfo(tz))
+        return aware.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
+        # An offset of a day or more, or a time that leaves the calendar in UTC.
+        raise ParseError("date_range", f"no such time: {text!r}") from exc
 
 
 _MONEY_NOISE = re.compile(r"[¥円,\s]|JPY|EUR|USD|\$")

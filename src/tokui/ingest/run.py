@@ -1,41 +1,46 @@
 """Import one file: read, validate everything, then write every table in one transaction.
 
-A file either lands whole or not at all. The per-table upsert in warehouse/load.py opens
-its own transaction, so here each table is staged first, counted, and then all merges run
-inside a single transaction: a failure in the last table rolls back the first.
+The file is read into Arrow columns (frame.py) and mapped column-wise (mapping.py), so
+memory grows with the file's bytes, not with Python objects per cell. A file either
+lands whole or not at all: each table is staged and classified first (new, changed,
+unchanged), then every insert and update runs inside a single transaction, so a failure
+in the last table rolls back the first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import sqlglot
-import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
 from sqlalchemy.orm import Session, sessionmaker
 
+from tokui.ingest.frame import read_frame
+from tokui.ingest.mapping import TableRows, map_frame
 from tokui.ingest.profile import Profile, load_profile
-from tokui.ingest.read import ReadError, read_table
-from tokui.ingest.validate import Errors, RowError, check_columns, map_rows
+from tokui.ingest.read import ReadError
+from tokui.ingest.validate import Errors, RowError, check_columns
 from tokui.state.db import session_scope
 from tokui.state.models import ImportRun
 from tokui.warehouse.load import (
+    STATUS,
     LoadError,
-    _changed_rows,
-    _check_unique_keys,
-    _drop,
-    _stage,
+    classify,
     conform,
-    diff_counts,
+    insert_new_sql,
+    merge_sql,
+    release,
+    update_changed_sql,
 )
-from tokui.warehouse.schema import TABLES, TableSpec, dialect_of
-from tokui.warehouse.sql import table_ref, transaction
+from tokui.warehouse.schema import TABLES, TableSpec
+from tokui.warehouse.sql import transaction
 
 # How many errors the history keeps; the full list (up to the cap) is in the result.
 HISTORY_ERRORS = 100
@@ -79,8 +84,13 @@ def import_file(
     profile: Profile | str,
     dry_run: bool = False,
     on_progress: Progress | None = None,
+    warehouse_lock: AbstractContextManager[Any] | None = None,
 ) -> ImportResult:
-    """Import `path` with `profile`; data errors come back in the result, not raised."""
+    """Import `path` with `profile`; data errors come back in the result, not raised.
+
+    `warehouse_lock`, when given, is held only while the warehouse is read and written,
+    not while the file is read and validated (the web app shares one connection).
+    """
     started = _now()
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     result = ImportResult(path.name, prof.name, "failed", dry_run)
@@ -89,19 +99,22 @@ def import_file(
     step = on_progress or (lambda _msg: None)
     try:
         step(f"reading {path.name}")
-        raw = read_table(path)
-        result.rows_read, result.encoding = len(raw.rows), raw.encoding
+        frame = read_frame(path)
+        result.rows_read, result.encoding = len(frame), frame.encoding
         step("validating")
-        check_columns(raw, prof, errors)
-        mapped = None if errors else map_rows(raw, prof, errors)
+        check_columns(frame, prof, errors)
+        mapped = None if errors else map_frame(frame, prof, errors)
+        del frame
         if mapped is not None:
             for table, n in mapped.rejected.items():
                 result.tables[table].rejected = n
         if not errors and mapped is not None:
-            arrows = _to_arrow(raw.file, prof, mapped.rows, errors)
+            arrows = _to_arrow(path.name, prof, mapped.tables, errors)
+            del mapped
             if not errors:
                 step("writing" if not dry_run else "comparing with the warehouse")
-                _write(con, prof, arrows, result, dry_run)
+                with warehouse_lock or contextlib.nullcontext():
+                    _write(con, prof, arrows, result, dry_run)
                 result.status = "dry_run" if dry_run else "ok"
     except ReadError as exc:
         errors.add(RowError(exc.file, exc.row, None, None, "read", exc.message))
@@ -112,71 +125,30 @@ def import_file(
 
 
 def _to_arrow(
-    file: str, profile: Profile, rows: dict[str, list[dict[str, Any]]], errors: Errors
+    file: str, profile: Profile, tables: dict[str, TableRows], errors: Errors
 ) -> dict[str, pa.Table]:
     out: dict[str, pa.Table] = {}
     for target in profile.targets:
         spec = TABLES[target.table]
-        schema = spec.schema.to_pyarrow()
-        data = rows[target.table]
-        arrays = {
-            f.name: pa.array([r.get(f.name) for r in data], type=f.type)
-            for f in schema
-            if f.name in target.columns
-        }
+        data = tables[target.table].table
         try:
-            arrow = conform(spec, pa.table(arrays) if arrays else pa.table({}))
-            _check_unique_keys(spec, arrow)
-        except (LoadError, pa.ArrowInvalid, OverflowError) as exc:
+            out[target.table] = conform(spec, data)
+        except (LoadError, pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
             # Validation should have caught this; still never write a batch that fails.
             errors.add(RowError(file, None, target.table, None, "load", str(exc)))
-            continue
-        out[target.table] = arrow
     return out
 
 
-def _missing_only(con: BaseBackend, spec: TableSpec, arrow: pa.Table) -> pa.Table:
-    keys = list(spec.primary_key)
-    existing = con.table(spec.name).select(*keys).to_pyarrow()
-    if existing.num_rows == 0 or arrow.num_rows == 0:
-        return arrow
-    existing = existing.cast(arrow.select(keys).schema)
-    return arrow.join(existing, keys, join_type="left anti").select(arrow.column_names)
-
-
 def _merge_sql(con: BaseBackend, spec: TableSpec, stage: str) -> str:
-    """INSERT ... ON CONFLICT DO UPDATE of a staged batch's new and changed rows.
+    """The statement that writes a stage's new rows; built with Ibis and sqlglot.
 
-    The same statement warehouse/load.py runs, returned instead of executed so several
-    tables can share one transaction. Built from Ibis and sqlglot, never from file text.
+    A stage from classify() gets a plain INSERT of its new rows in key order (its changed
+    rows are updated apart); a plain stage (tokui.ingest.records) gets the INSERT ...
+    ON CONFLICT DO UPDATE of its new and changed rows.
     """
-    dialect = dialect_of(con)
-    s = con.table(stage)
-    t = con.table(spec.name).select(*spec.primary_key).mutate(_tokui_present=True)
-    joined = s.left_join(t, list(spec.primary_key))
-    new_rows = joined.filter(joined._tokui_present.isnull()).select(*spec.column_names)
-    rows = new_rows.union(_changed_rows(con, spec, stage))
-    select = sqlglot.parse_one(str(con.compile(rows)), read=dialect)
-    others = [c for c in spec.column_names if c not in spec.primary_key]
-    conflict = sge.OnConflict(
-        conflict_keys=[sge.column(k, quoted=True) for k in spec.primary_key],
-        action=sge.var("DO UPDATE") if others else sge.var("DO NOTHING"),
-        expressions=[
-            sge.EQ(this=sge.column(c, quoted=True), expression=sge.column(c, table="EXCLUDED"))
-            for c in others
-        ],
-    )
-    insert = sge.Insert(
-        this=sge.Schema(
-            this=table_ref(spec.name),
-            expressions=[sge.to_identifier(c, quoted=True) for c in spec.column_names],
-        ),
-        expression=sge.select("*").from_(
-            sge.Subquery(this=select, alias=sge.TableAlias(this=sge.to_identifier("_tokui_rows")))
-        ),
-        conflict=conflict,
-    )
-    return str(insert.sql(dialect))
+    if STATUS in con.table(stage).columns:
+        return insert_new_sql(con, spec, stage)
+    return merge_sql(con, spec, stage)
 
 
 def _write(
@@ -188,33 +160,30 @@ def _write(
 ) -> None:
     stages: dict[str, str] = {}
     try:
+        statements: list[str] = []
         for target in profile.targets:
             spec = TABLES[target.table]
-            arrow = arrows[target.table]
+            arrow = arrows.pop(target.table)
             counts = result.tables[target.table]
-            if target.mode == "insert_missing":
-                kept = _missing_only(con, spec, arrow)
-                counts.unchanged += arrow.num_rows - kept.num_rows
-                arrow = kept
             if arrow.num_rows == 0:
                 continue
-            stages[target.table] = _stage(con, spec, arrow)
-        statements: list[str] = []
-        for table, stage in stages.items():
-            spec = TABLES[table]
-            new, changed, unchanged = diff_counts(con, spec, stage)
-            counts = result.tables[table]
-            counts.inserted, counts.updated = new, changed
-            counts.unchanged += unchanged
-            if new or changed:
+            compare = target.mode != "insert_missing"
+            stage, new, changed, unchanged = classify(con, spec, arrow, compare)
+            del arrow
+            stages[target.table] = stage
+            counts.inserted, counts.updated, counts.unchanged = new, changed, unchanged
+            if new:
                 statements.append(_merge_sql(con, spec, stage))
+            update = update_changed_sql(con, spec, stage) if changed else None
+            if update is not None:
+                statements.append(update)
         if statements and not dry_run:
             with transaction(con) as execute:
                 for statement in statements:
                     execute(statement)
     finally:
         for stage in stages.values():
-            _drop(con, stage)
+            release(con, stage)
 
 
 def _now() -> datetime:

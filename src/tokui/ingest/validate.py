@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from tokui.ingest import parse
 from tokui.ingest.profile import ColumnMap, Profile, RowFilter, Target
@@ -76,6 +76,12 @@ class Mapped:
     rejected: dict[str, int]
 
 
+class SourceRow(Protocol):
+    number: int
+
+    def get(self, column: str) -> str: ...
+
+
 class _Row:
     def __init__(self, raw: RawTable, index: dict[str, int], cells: list[str], number: int):
         self.raw = raw
@@ -98,7 +104,7 @@ def _passes(row: _Row, filters: list[RowFilter]) -> bool:
     return True
 
 
-def _convert(m: ColumnMap, row: _Row, tz: str, counters: dict[str, int]) -> Any:
+def _convert(m: ColumnMap, row: SourceRow, tz: str, counters: dict[str, int]) -> Any:
     t = m.transform
     if t == "constant":
         return m.value
@@ -166,7 +172,7 @@ def _convert(m: ColumnMap, row: _Row, tz: str, counters: dict[str, int]) -> Any:
     raise AssertionError(f"unhandled transform {t}")  # pragma: no cover - Literal is closed
 
 
-def _arithmetic(m: ColumnMap, row: _Row) -> int | None:
+def _arithmetic(m: ColumnMap, row: SourceRow) -> int | None:
     """Money from two (add_tax: two or three) columns, rounded half up to whole yen."""
     texts = [row.get(s).strip() for s in m.sources]
     if not all(texts):
@@ -214,7 +220,12 @@ def fill_down(raw: RawTable, profile: Profile) -> None:
                 previous[j] = cells[i]
 
 
-def check_columns(raw: RawTable, profile: Profile, errors: Errors) -> None:
+class Header(Protocol):
+    file: str
+    columns: list[str]
+
+
+def check_columns(raw: Header, profile: Profile, errors: Errors) -> None:
     """The profile's required source columns are in the header."""
     for name in profile.required_columns:
         if name not in raw.columns:
@@ -335,72 +346,72 @@ def _map_target(
     counters: dict[tuple[str, str], dict[str, int]],
     errors: Errors,
 ) -> dict[str, Any] | None:
-    spec = TABLES[target.table]
     values: dict[str, Any] = {}
     ok = True
     for name, m in target.columns.items():
-        column = spec.column(name)
-        shown = ", ".join(m.sources) or name
-        try:
-            value = _convert(m, row, tz, counters.setdefault((target.table, name), {}))
-        except parse.ParseError as exc:
+        counter = counters.setdefault((target.table, name), {})
+        value, error = column_value(raw.file, row, target.table, name, m, tz, counter)
+        if error is not None:
             ok = False
-            errors.add(
-                RowError(
-                    raw.file,
-                    row.number,
-                    shown,
-                    _clip(row.get(m.sources[0])),
-                    exc.rule,
-                    f"{exc.message} (for {target.table}.{name})",
-                )
-            )
-            continue
-        if isinstance(value, str):
-            if m.lowercase:
-                value = value.lower()
-            if column.dtype == "timestamp" and m.transform == "constant":
-                value = parse.parse_datetime(value, "UTC")
-        limit = INT_LIMITS.get(column.dtype)
-        if limit is not None and isinstance(value, int) and not -limit <= value < limit:
-            ok = False
-            errors.add(
-                RowError(
-                    raw.file,
-                    row.number,
-                    shown,
-                    _clip(str(value)),
-                    "out_of_range",
-                    f"{value} does not fit {target.table}.{name} ({column.dtype})",
-                )
-            )
-            continue
-        if value is None and not column.nullable:
-            ok = False
-            errors.add(
-                RowError(
-                    raw.file,
-                    row.number,
-                    shown,
-                    "",
-                    "required",
-                    f"empty, but {target.table}.{name} is required",
-                )
-            )
-            continue
-        if column.values and value is not None and value not in column.values:
-            ok = False
-            errors.add(
-                RowError(
-                    raw.file,
-                    row.number,
-                    shown,
-                    _clip(str(value)),
-                    "allowed_values",
-                    f"{value!r} is not one of {', '.join(column.values)} "
-                    f"(for {target.table}.{name})",
-                )
-            )
+            errors.add(error)
             continue
         values[name] = value
     return values if ok else None
+
+
+def column_value(
+    file: str,
+    row: SourceRow,
+    table: str,
+    name: str,
+    m: ColumnMap,
+    tz: str,
+    counter: dict[str, int],
+) -> tuple[Any, RowError | None]:
+    """One canonical cell of one row: its value, or the error that names it.
+
+    The reference for every rule; the columnar path (mapping.py) sends here each cell
+    its fast path does not claim.
+    """
+    column = TABLES[table].column(name)
+    shown = ", ".join(m.sources) or name
+    try:
+        value = _convert(m, row, tz, counter)
+    except parse.ParseError as exc:
+        return None, RowError(
+            file,
+            row.number,
+            shown,
+            _clip(row.get(m.sources[0])),
+            exc.rule,
+            f"{exc.message} (for {table}.{name})",
+        )
+    if isinstance(value, str):
+        if m.lowercase:
+            value = value.lower()
+        if column.dtype == "timestamp" and m.transform == "constant":
+            value = parse.parse_datetime(value, "UTC")
+    limit = INT_LIMITS.get(column.dtype)
+    if limit is not None and isinstance(value, int) and not -limit <= value < limit:
+        return None, RowError(
+            file,
+            row.number,
+            shown,
+            _clip(str(value)),
+            "out_of_range",
+            f"{value} does not fit {table}.{name} ({column.dtype})",
+        )
+    if value is None and not column.nullable:
+        return None, RowError(
+            file, row.number, shown, "", "required", f"empty, but {table}.{name} is required"
+        )
+    if column.values and value is not None and value not in column.values:
+        return None, RowError(
+            file,
+            row.number,
+            shown,
+            _clip(str(value)),
+            "allowed_values",
+            f"{value!r} is not one of {', '.join(column.values)} (for {table}.{name})",
+        )
+    return value, None

@@ -70,8 +70,12 @@ def steps() -> list[Step]:
 
 
 def _load_builtin_steps() -> None:
-    # Importing the modules registers their steps.
+    # Importing the modules registers their steps, in this order: stitching first, so
+    # that features see the web events it attributes.
+    import tokui.ingest.stitch
+    import tokui.messaging.events
     import tokui.refresh.features
+    import tokui.refresh.models
     import tokui.refresh.sales
     import tokui.refresh.segments  # noqa: F401
 

@@ -82,3 +82,35 @@ def overlap(ctx: Context, definitions: list[SegmentDefinition]) -> pd.DataFrame:
             matrix.iloc[i, j] = value
             matrix.iloc[j, i] = value
     return matrix
+
+
+def count_members(ctx: Context, definition: SegmentDefinition) -> int:
+    """Only the member count: what a builder asks on every edit, one aggregate query."""
+    return int(members(ctx, definition).count().execute())
+
+
+def overlap_with(
+    ctx: Context, definition: SegmentDefinition, others: list[SegmentDefinition]
+) -> dict[str, tuple[int, int]]:
+    """For each other segment: (members shared with `definition`, its own size).
+
+    One pass over the features instead of the full matrix of `overlap`, for a page that
+    shows one segment against all the rest.
+    """
+    if not others:
+        return {}
+    flags = {}
+    ctx._stack = [definition.key]
+    flags["_this"] = ibis.ifelse(compile_condition(definition.condition, ctx), 1, 0)
+    for i, other in enumerate(others):
+        ctx._stack = [other.key]
+        flags[f"_o{i}"] = ibis.ifelse(compile_condition(other.condition, ctx), 1, 0)
+    f = ctx.features.mutate(**flags)
+    aggs = {}
+    for i in range(len(others)):
+        aggs[f"both{i}"] = (f._this * f[f"_o{i}"]).sum()
+        aggs[f"size{i}"] = f[f"_o{i}"].sum()
+    row = f.aggregate(**aggs).execute().iloc[0]
+    return {
+        o.key: (int(row[f"both{i}"] or 0), int(row[f"size{i}"] or 0)) for i, o in enumerate(others)
+    }

@@ -29,16 +29,29 @@ class Role(StrEnum):
     marketer = "marketer"  # segments, scenarios, messages, sends
     analyst = "analyst"  # run and export analyses, build segments drafts
     viewer = "viewer"  # read dashboards
+    # Outside the ladder: the call list (/calls) and nothing else, not even dashboards;
+    # marketers and admins may see the call list too.
+    call_center = "call_center"
 
     @property
     def level(self) -> int:
         return ROLE_LEVELS[self]
 
     def allows(self, required: Role) -> bool:
+        if required is Role.call_center:
+            return self is Role.call_center or self.level >= ROLE_LEVELS[Role.marketer]
+        if self is Role.call_center:
+            return False
         return self.level >= required.level
 
 
-ROLE_LEVELS = {Role.viewer: 0, Role.analyst: 1, Role.marketer: 2, Role.admin: 3}
+ROLE_LEVELS = {
+    Role.call_center: -1,
+    Role.viewer: 0,
+    Role.analyst: 1,
+    Role.marketer: 2,
+    Role.admin: 3,
+}
 
 
 class User(Base):

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 import ibis
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -205,6 +206,13 @@ def upsert(con: BaseBackend, table: str, data: pa.Table | pd.DataFrame) -> LoadS
 
 def _merge(con: BaseBackend, spec: TableSpec, stage: str) -> None:
     """INSERT ... ON CONFLICT DO UPDATE of the new and changed rows of a staged batch."""
+    with transaction(con) as execute:
+        execute(merge_sql(con, spec, stage))
+
+
+def merge_sql(con: BaseBackend, spec: TableSpec, stage: str) -> str:
+    """The INSERT ... ON CONFLICT DO UPDATE of a staged batch's new and changed rows,
+    returned instead of run so several tables can share one transaction."""
     dialect = dialect_of(con)
     s = con.table(stage)
     t = con.table(spec.name).select(*spec.primary_key).mutate(_tokui_present=ibis.literal(True))
@@ -231,5 +239,120 @@ def _merge(con: BaseBackend, spec: TableSpec, stage: str) -> None:
         ),
         conflict=conflict,
     )
-    with transaction(con) as execute:
-        execute(insert.sql(dialect))
+    return str(insert.sql(dialect))
+
+
+# --- staged imports: classify once, then plain INSERT and UPDATE -------------------------
+#
+# ON CONFLICT checks every row against the key index one by one; for a file of millions
+# of rows that dominates the load. Instead each row of the batch is classified once (new,
+# changed or unchanged, in one join), new rows are inserted in key order (cheapest for
+# the index) and changed rows updated in place. The caller runs both in one transaction.
+
+STATUS = "_tokui_status"
+NEW, CHANGED, UNCHANGED = 0, 1, 2
+
+
+def classify(
+    con: BaseBackend, spec: TableSpec, table: pa.Table, compare: bool = True
+) -> tuple[str, int, int, int]:
+    """Stage a conformed batch with each row's status; (stage, new, changed, unchanged).
+
+    compare=False only tells new keys from present ones (present rows count unchanged),
+    for targets that must never overwrite what the warehouse holds. On DuckDB the batch
+    is read in place from Arrow; release() the stage when done.
+    """
+    keys = list(spec.primary_key)
+    others = [c for c in spec.column_names if c not in keys]
+    duck = con.name == "duckdb"
+    raw = f"_tokui_arrow_{spec.name}_{uuid.uuid4().hex[:12]}" if duck else _stage(con, spec, table)
+    if duck and con.table(spec.name).count().execute() == 0:
+        # Nothing to compare with: every row is new, and Arrow is the stage.
+        status = pa.array(np.full(table.num_rows, NEW, dtype=np.int8))
+        con.con.register(raw, table.append_column(STATUS, status))
+        return raw, table.num_rows, 0, 0
+    if duck:
+        con.con.register(raw, table)
+    name = f"_tokui_cls_{spec.name}_{uuid.uuid4().hex[:12]}"
+    try:
+        s = con.table(raw)
+        t = con.table(spec.name)
+        old = t.select(*keys, *[t[c].name(f"_old_{c}") for c in others]).mutate(
+            _tokui_present=ibis.literal(True)
+        )
+        joined = s.left_join(old, keys)
+        missing = joined._tokui_present.isnull()
+        if compare and others:
+            differs = ibis.or_(*[~joined[c].identical_to(joined[f"_old_{c}"]) for c in others])
+            status_expr = ibis.cases((missing, NEW), (differs, CHANGED), else_=UNCHANGED)
+        else:
+            status_expr = ibis.cases((missing, NEW), else_=UNCHANGED)
+        con.create_table(
+            name, joined.select(*spec.column_names, **{STATUS: status_expr.cast("int8")}), temp=True
+        )
+    finally:
+        release(con, raw)
+    counts = dict.fromkeys((NEW, CHANGED, UNCHANGED), 0)
+    staged = con.table(name)
+    summary = staged.group_by(STATUS).aggregate(n=staged.count()).to_pyarrow().to_pylist()
+    for r in summary:
+        counts[int(r[STATUS])] = int(r["n"])
+    return name, counts[NEW], counts[CHANGED], counts[UNCHANGED]
+
+
+def release(con: BaseBackend, stage: str) -> None:
+    """Drop a stage made by classify (a temp table, or Arrow registered on DuckDB)."""
+    if con.name == "duckdb" and stage.startswith("_tokui_arrow_"):
+        con.con.unregister(stage)
+    else:
+        _drop(con, stage)
+
+
+def insert_new_sql(con: BaseBackend, spec: TableSpec, stage: str) -> str:
+    """INSERT of a classified stage's new rows, in key order."""
+    dialect = dialect_of(con)
+    s = con.table(stage)
+    rows = s.filter(s[STATUS] == NEW).select(*spec.column_names).order_by(*spec.primary_key)
+    select = sqlglot.parse_one(str(con.compile(rows)), read=dialect)
+    insert = sge.Insert(
+        this=sge.Schema(
+            this=table_ref(spec.name),
+            expressions=[sge.to_identifier(c, quoted=True) for c in spec.column_names],
+        ),
+        expression=select,
+    )
+    return str(insert.sql(dialect))
+
+
+def update_changed_sql(con: BaseBackend, spec: TableSpec, stage: str) -> str | None:
+    """UPDATE of the rows a classified stage marks changed (None: no non-key columns)."""
+    dialect = dialect_of(con)
+    others = [c for c in spec.column_names if c not in spec.primary_key]
+    if not others:
+        return None
+    target, source = (
+        sge.to_identifier(spec.name, quoted=True),
+        sge.to_identifier(stage, quoted=True),
+    )
+    conditions: list[sge.Expression] = [
+        sge.EQ(this=sge.column(STATUS, table=source, quoted=True), expression=sge.convert(CHANGED))
+    ]
+    conditions += [
+        sge.EQ(
+            this=sge.column(k, table=target, quoted=True),
+            expression=sge.column(k, table=source, quoted=True),
+        )
+        for k in spec.primary_key
+    ]
+    update = sge.Update(
+        this=table_ref(spec.name),
+        expressions=[
+            sge.EQ(
+                this=sge.column(c, quoted=True), expression=sge.column(c, table=source, quoted=True)
+            )
+            for c in others
+        ],
+        from_=sge.From(this=table_ref(stage)),
+        where=sge.Where(this=sge.and_(*conditions)),
+    )
+    return str(update.sql(dialect))

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tokui.clock import Clock, SystemClock
 from tokui.state.db import session_scope
 from tokui.state.models import User
+from tokui.web.api import create_api
 from tokui.web.auth import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
@@ -28,8 +29,11 @@ from tokui.web.auth import (
 from tokui.web.context import WebContext
 from tokui.web.csrf import CSRFMiddleware
 from tokui.web.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, supported
+from tokui.web.routes import analyses, customers, imports, pages, privacy, segments, users
 from tokui.web.routes import auth as auth_routes
-from tokui.web.routes import pages, users
+from tokui.web.routes import channels as channels_routes
+from tokui.web.routes import messages as messages_routes
+from tokui.web.routes import models as models_routes
 from tokui.web.security import SecurityHeadersMiddleware
 from tokui.web.templating import TEMPLATES_DIR, make_templates, render
 from tokui.workspace import Workspace
@@ -50,6 +54,15 @@ def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(auth_routes.router)
     app.include_router(users.router)
+    app.include_router(analyses.router)
+    app.include_router(customers.router)
+    app.include_router(imports.router)
+    app.include_router(privacy.router)
+    app.include_router(segments.router)
+    app.include_router(models_routes.router)
+    app.include_router(messages_routes.router)  # /messages and the public /t/ tracking
+    app.include_router(channels_routes.router)  # channels, DM, /calls, /hooks/line
+    app.mount("/api/v1", create_api(app.state.tokui))  # key-authenticated; own OpenAPI
     # After the plotly route in pages, which serves one file from the plotly package.
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

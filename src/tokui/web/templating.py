@@ -39,9 +39,11 @@ NAV: tuple[NavItem, ...] = (
     NavItem("customers", "/customers"),
     NavItem("analyses", "/analyses"),
     NavItem("segments", "/segments"),
+    NavItem("models", "/models"),
     NavItem("scenarios", "/scenarios"),
     NavItem("messages", "/messages"),
     NavItem("measurement", "/measurement"),
+    NavItem("calls", "/calls", Role.call_center),
     NavItem("import", "/import"),
     NavItem("settings", "/settings"),
 )

@@ -15,7 +15,7 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
-from tokui.analytics.base import AS_OF, month_start, purchases_until
+from tokui.analytics.base import AS_OF, month_start, numbered, purchases_until, rounded
 from tokui.analytics.registry import Chart, Param, Template, register
 
 MAX_MONTHS = Param(
@@ -39,7 +39,7 @@ def rate(numerator: ibis.Value, denominator: ibis.Value, digits: int = 4) -> ibi
 
     The cast matters: PostgreSQL divides two integers (e.g. counts) as integers.
     """
-    return (numerator.cast("float64") / denominator.nullif(0)).round(digits)
+    return rounded(numerator.cast("float64") / denominator.nullif(0), digits)
 
 
 def first_purchases(
@@ -138,7 +138,7 @@ def cohort_summary(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
     )
     return g.mutate(
         repeat_rate=rate(g.repeat_customers, g.new_customers),
-        revenue_per_customer=(g.revenue.cast("float64") / g.new_customers).round(0),
+        revenue_per_customer=rounded((g.revenue.cast("float64") / g.new_customers), 0),
     )
 
 
@@ -156,5 +156,99 @@ register(
         params=COHORT_PARAMS[:3],
         chart=Chart("bar", x="cohort_month", y=("new_customers", "repeat_customers")),
         order_by=("cohort_month",),
+    )
+)
+
+
+def _retention_by(key: str) -> Any:
+    """Retention by months since acquisition, with cohorts formed by a dimension."""
+
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        from tokui.analytics.dims import customer_values, with_order_dim
+
+        j, first, ref = first_purchases(con, params)
+        if key == "acquisition_channel":
+            d = customer_values(con, key, ref)
+        else:
+            n = numbered(j.drop("first_date", "cohort_month", "cohort_idx", "months_since"))
+            d = with_order_dim(con, n.filter(n.order_no == 1), key).select("customer_id", key)
+        first = first.inner_join(d, "customer_id")
+        j = j.inner_join(d, "customer_id")
+        ref_idx = month_index(ibis.literal(ref))
+        ks = ibis.memtable({"months_since": list(range(params["max_months"] + 1))})
+        # A customer counts in month k only once k is observed for that customer.
+        eligible = first.cross_join(ks)
+        eligible = eligible.filter(eligible.cohort_idx + eligible.months_since <= ref_idx)
+        base = eligible.group_by([key, "months_since"]).aggregate(
+            cohort_size=eligible.customer_id.count()
+        )
+        cells = j.group_by([key, "months_since"]).aggregate(
+            customers=j.customer_id.nunique(), revenue=j.total.sum()
+        )
+        g = base.left_join(cells, [key, "months_since"])
+        g = g.select(
+            key,
+            "months_since",
+            "cohort_size",
+            customers=g.customers.fill_null(0),
+            revenue=g.revenue.fill_null(0),
+        )
+        return g.mutate(retention_rate=rate(g.customers, g.cohort_size))
+
+    return build
+
+
+for _key, _ja, _en in (
+    ("channel", "初回購入の受注経路", "first order channel"),
+    ("acquisition_channel", "獲得経路", "acquisition channel"),
+):
+    register(
+        Template(
+            id=f"cohort_retention_by_{'first_' if _key == 'channel' else ''}{_key}",
+            category="cohort",
+            name_ja=f"{_ja}別 継続率 (経過月数別)",
+            name_en=f"Retention by {_en} and month since acquisition",
+            description_ja=f"{_ja}ごとに、初回購入月から経過月数kの月に購入した顧客の割合。"
+            "分母はk月目が基準日までに来た顧客のみ。",
+            description_en=f"Per {_en}, the share of customers who bought in month k after "
+            "their acquisition month; the denominator counts only customers for whom month "
+            "k has been reached.",
+            build=_retention_by(_key),
+            params=COHORT_PARAMS,
+            chart=Chart("line", x="months_since", y=("retention_rate",), color=_key),
+            order_by=(_key, "months_since"),
+        )
+    )
+
+
+def cumulative_repeat(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    """Share of each cohort with a second purchase in or before month k."""
+    j, first, ref = first_purchases(con, params)
+    n = numbered(j)
+    second = n.filter(n.order_no == 2).select("customer_id", second_k="months_since")
+    c = first.left_join(second, "customer_id")
+    ks = ibis.memtable({"months_since": list(range(params["max_months"] + 1))})
+    g = c.cross_join(ks)
+    g = g.filter(g.cohort_idx + g.months_since <= month_index(ibis.literal(ref)))
+    done = g.second_k.notnull() & (g.second_k <= g.months_since)
+    out = g.group_by(["cohort_month", "months_since"]).aggregate(
+        cohort_size=g.customer_id.count(), repeaters=ibis.ifelse(done, 1, 0).sum()
+    )
+    return out.mutate(cumulative_repeat_rate=rate(out.repeaters, out.cohort_size))
+
+
+register(
+    Template(
+        id="cohort_cumulative_repeat",
+        category="cohort",
+        name_ja="初回購入月別 累積リピート率",
+        name_en="Cumulative repeat rate by cohort",
+        description_ja="初回購入月コホートごとに、経過月数kまでに2回目を購入した顧客の累積割合。",
+        description_en="For each first-purchase month cohort, the cumulative share of "
+        "customers who made a second purchase by month k since acquisition.",
+        build=cumulative_repeat,
+        params=COHORT_PARAMS,
+        chart=Chart("line", x="months_since", y=("cumulative_repeat_rate",), color="cohort_month"),
+        order_by=("cohort_month", "months_since"),
     )
 )

@@ -15,7 +15,14 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
-from tokui.analytics.base import days_between
+from tokui.analytics.base import days_between, numbered, purchases_until, rounded
+from tokui.analytics.dims import (
+    CUSTOMER_DIMS,
+    ORDER_DIMS,
+    by_ja,
+    customer_values,
+    with_order_dim,
+)
 from tokui.analytics.families.cohort import COHORT_PARAMS, cohort_grid, first_purchases, rate
 from tokui.analytics.families.products import lines, main_of_order
 from tokui.analytics.registry import Chart, Param, Template, register
@@ -33,7 +40,7 @@ def ltv_curve(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
         "cohort_size",
         "revenue",
         "cumulative_revenue",
-        ltv=(g.cumulative_revenue.cast("float64") / g.cohort_size).round(0),
+        ltv=rounded((g.cumulative_revenue.cast("float64") / g.cohort_size), 0),
     )
 
 
@@ -147,7 +154,7 @@ for _id, _ja, _en, _build, _key in (
         Template(
             id=_id,
             category="cohort",
-            name_ja=f"{_ja}別LTV",
+            name_ja=f"{by_ja(_ja)}LTV",
             name_en=f"LTV by {_en}",
             description_ja=f"{_ja}ごとの顧客数と、初回購入から指定日数 (既定365日) 以内の"
             "1人あたり売上 (LTV)。ltv_matured は期間が経過済みの顧客のみ。",
@@ -158,5 +165,130 @@ for _id, _ja, _en, _build, _key in (
             params=LTV_PARAMS,
             chart=Chart("bar", x=_key, y=("ltv",)),
             order_by=("customers desc", _key),
+        )
+    )
+
+
+def _first_order_dims(con: BaseBackend, params: Mapping[str, Any], key: str) -> ibis.Table:
+    """customer_id and the `key` value of the customer's first purchase (or record)."""
+    p, ref = purchases_until(con, params)
+    if key in CUSTOMER_DIMS:
+        return customer_values(con, key, ref)
+    n = numbered(p)
+    first = with_order_dim(con, n.filter(n.order_no == 1), key)
+    return first.select("customer_id", key)
+
+
+def _ltv_by_dim(key: str, column: str) -> Any:
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        c, _ = _customer_ltv(con, params)
+        d = _first_order_dims(con, params, key).rename({column: key})
+        return _summarise(c.inner_join(d, "customer_id"), column)
+
+    return build
+
+
+for _key, _column in (
+    ("month", "first_month"),
+    ("channel", "first_channel"),
+    ("payment_method", "first_payment_method"),
+    ("coupon", "first_coupon"),
+    ("order_type", "first_order_type"),
+    ("gender", "gender"),
+    ("age_band", "age_band"),
+):
+    _dim = ORDER_DIMS.get(_key) or CUSTOMER_DIMS[_key]
+    _first = _dim.level != "customer"
+    _ja = ("初回購入" if _key == "month" else "初回の") + _dim.ja if _first else _dim.ja
+    _en = f"first order {_dim.en}" if _first else _dim.en
+    register(
+        Template(
+            id=f"ltv_by_{_column}",
+            category="cohort",
+            name_ja=f"{by_ja(_ja)}LTV",
+            name_en=f"LTV by {_en}",
+            description_ja=f"{_ja}ごとの顧客数と、初回購入から指定日数 (既定365日) 以内の"
+            "1人あたり売上 (LTV)。ltv_matured は期間が経過済みの顧客のみ。",
+            description_en=f"Customers and revenue per customer within the horizon (default "
+            f"365 days) from the first purchase, by {_en}; ltv_matured counts only "
+            "customers whose horizon has passed.",
+            build=_ltv_by_dim(_key, _column),
+            params=LTV_PARAMS,
+            chart=Chart("bar", x=_column, y=("ltv",)),
+            order_by=(_column,) if _key in ("month", "age_band") else ("customers desc", _column),
+        )
+    )
+
+SHORT = 365  # 12 months
+LONG = 730  # 24 months
+
+
+def _two_horizons(key: str, column: str) -> Any:
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        j, _, ref = first_purchases(con, params)
+        age = days_between(ibis.literal(ref), j.first_date)
+        since = days_between(j.order_date, j.first_date)
+        c = j.group_by(["customer_id", "first_date"]).aggregate(
+            revenue_12m=ibis.ifelse(since < SHORT, j.total, 0).sum(),
+            revenue_24m=ibis.ifelse(since < LONG, j.total, 0).sum(),
+            age_days=age.max(),
+        )
+        if key == "product_id" or key == "category":
+            d = _first_main(con, params, key)
+        else:
+            d = _first_order_dims(con, params, key)
+        c = c.inner_join(d.rename({column: key}), "customer_id")
+        m12 = c.age_days >= SHORT
+        m24 = c.age_days >= LONG
+        g = c.group_by(column).aggregate(
+            customers=c.customer_id.count(),
+            customers_12m=ibis.ifelse(m12, 1, 0).sum(),
+            revenue_12m=ibis.ifelse(m12, c.revenue_12m, 0).sum(),
+            customers_24m=ibis.ifelse(m24, 1, 0).sum(),
+            revenue_24m=ibis.ifelse(m24, c.revenue_24m, 0).sum(),
+        )
+        return g.select(
+            column,
+            "customers",
+            "customers_12m",
+            ltv_12m=rate(g.revenue_12m, g.customers_12m, 0),
+            customers_24m=g.customers_24m,
+            ltv_24m=rate(g.revenue_24m, g.customers_24m, 0),
+        )
+
+    return build
+
+
+def _first_main(con: BaseBackend, params: Mapping[str, Any], key: str) -> ibis.Table:
+    """The main product or category (largest amount) of each customer's first order."""
+    p, _ = purchases_until(con, params)
+    n = numbered(p)
+    first = n.filter(n.order_no == 1)
+    m = main_of_order(lines(con, first), key)
+    j = first.inner_join(m, "order_id")
+    return j.select("customer_id", **{key: j.main})
+
+
+for _key, _column, _ja, _en in (
+    ("month", "first_month", "初回購入月", "acquisition month"),
+    ("acquisition_channel", "acquisition_channel", "獲得経路", "acquisition channel"),
+    ("category", "first_category", "初回購入のメインカテゴリ", "first main category"),
+    ("product_id", "first_product", "初回購入のメイン商品", "first main product"),
+):
+    register(
+        Template(
+            id=f"ltv_12_24_by_{_column}",
+            category="cohort",
+            name_ja=f"12ヶ月・24ヶ月LTV ({_ja}別)",
+            name_en=f"12- and 24-month LTV by {_en}",
+            description_ja=f"{_ja}ごとに、初回購入から12ヶ月 (365日) と24ヶ月 (730日) の"
+            "1人あたり売上。それぞれ期間が経過済みの顧客だけで計算する。",
+            description_en=f"Revenue per customer in the first 12 months (365 days) and 24 "
+            f"months (730 days) from the first purchase, by {_en}; each counts only "
+            "customers whose window has fully passed.",
+            build=_two_horizons(_key, _column),
+            params=COHORT_PARAMS[:3],
+            chart=Chart("bar", x=_column, y=("ltv_12m", "ltv_24m")),
+            order_by=(_column,) if _key == "month" else ("customers desc", _column),
         )
     )

@@ -199,13 +199,24 @@ def _cross_sell(level: str) -> Any:
         baskets = items.select("order_id", item=items[key]).distinct()
         n_orders = baskets.order_id.nunique().as_scalar()
         counts = baskets.group_by("item").aggregate(item_orders=baskets.order_id.count())
-        a = baskets.select(order_id="order_id", antecedent="item")
-        b = baskets.select(order_b="order_id", consequent="item")
-        pairs = a.inner_join(b, (a.order_id == b.order_b) & (a.antecedent != b.consequent))
-        pg = pairs.group_by(["antecedent", "consequent"]).aggregate(
+        # Most orders hold one item and can form no pair: leave them out of the self-join.
+        sizes = baskets.mutate(size=baskets.item.count().over(group_by=baskets.order_id))
+        multi = sizes.filter(sizes.size >= 2)
+        a = multi.select(order_id="order_id", antecedent="item")
+        b = multi.select(order_b="order_id", consequent="item")
+        # Count each unordered pair once (half the join), then read it in both directions.
+        pairs = a.inner_join(b, (a.order_id == b.order_b) & (a.antecedent < b.consequent))
+        once = pairs.group_by(["antecedent", "consequent"]).aggregate(
             pair_orders=pairs.order_id.count()
         )
-        pg = pg.filter(pg.pair_orders >= params["min_orders"])
+        once = once.filter(once.pair_orders >= params["min_orders"])
+        pg = once.union(
+            once.select(
+                antecedent=once.consequent,
+                consequent=once.antecedent,
+                pair_orders=once.pair_orders,
+            )
+        )
         ca = counts.select(antecedent="item", antecedent_orders="item_orders")
         cb = counts.select(consequent="item", consequent_orders="item_orders")
         r = pg.inner_join(ca, "antecedent").inner_join(cb, "consequent")
@@ -309,5 +320,150 @@ for _level, _ja, _en in (("product", "商品", "product"), ("category", "カテ�
             ),
             chart=Chart("heatmap", x="to_item", y=("from_item",), z="customers"),
             order_by=("from_item", "customers desc", "to_item"),
+        )
+    )
+
+
+def _new_repeat(level: str) -> Any:
+    key = LEVELS[level]
+
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        p, _ = purchases_until(con, params)
+        n = numbered(p)
+        items = lines(con, in_period(n, params))
+        firsts = n.filter(n.order_no == 1).select(first_order="order_id")
+        items = items.left_join(firsts, items.order_id == firsts.first_order)
+        new = items.first_order.notnull()
+        g = items.group_by(key).aggregate(
+            buyers=items.customer_id.nunique(),
+            new_buyers=ibis.ifelse(new, items.customer_id, None).nunique(),
+            repeat_buyers=ibis.ifelse(new, None, items.customer_id).nunique(),
+            new_revenue=ibis.ifelse(new, items.amount, 0).sum(),
+            repeat_revenue=ibis.ifelse(new, 0, items.amount).sum(),
+        )
+        return g.mutate(
+            revenue=g.new_revenue + g.repeat_revenue,
+            new_buyer_share=rate(g.new_buyers, g.buyers),
+        )
+
+    return build
+
+
+for _level, _ja, _en in (("product", "商品", "product"), ("category", "カテゴリ", "category")):
+    register(
+        Template(
+            id=f"{_level}_new_repeat",
+            category="product",
+            name_ja=f"{_ja}別新規・リピート分析",
+            name_en=f"New and repeat buyers by {_en}",
+            description_ja=f"期間内に{_ja}を買った顧客を、その受注が初回購入だった新規と"
+            "2回目以降のリピートに分けた人数・売上と新規比率 (新規 ÷ 購入者)。"
+            "期間内に両方で買った顧客は両方に数える。",
+            description_en=f"Buyers of each {_en} in the period split into new (the order "
+            "was their first purchase) and repeat, with revenue and the new-buyer share "
+            "(new / buyers); a customer who bought it both ways counts in both.",
+            build=_new_repeat(_level),
+            params=(START, END, AS_OF),
+            chart=Chart("bar", x=LEVELS[_level], y=("new_buyers", "repeat_buyers")),
+            order_by=("revenue desc", LEVELS[_level]),
+        )
+    )
+
+
+def _customer_main(level: str) -> Any:
+    key = LEVELS[level]
+
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        p, _ = purchases_until(con, params)
+        items = lines(con, in_period(p, params))
+        by = items.group_by(["customer_id", key]).aggregate(
+            amount=items.amount.sum(),
+            quantity=items.quantity.sum(),
+            orders=items.order_id.nunique(),
+        )
+        total = by.amount.sum().over(ibis.window(group_by=by.customer_id))
+        kinds = by[key].count().over(ibis.window(group_by=by.customer_id))
+        w = ibis.window(group_by=by.customer_id, order_by=[ibis.desc(by.amount), by[key]])
+        by = by.mutate(rn=ibis.row_number().over(w), total=total, kinds=kinds)
+        m = by.filter(by.rn == 0)
+        return m.select(
+            "customer_id",
+            **{f"main_{level}": m[key]},
+            main_amount=m.amount,
+            main_quantity=m.quantity,
+            main_orders=m.orders,
+            total_amount=m.total,
+            main_share=rate(m.amount, m.total),
+            **{f"{level}_count": m.kinds},
+        )
+
+    return build
+
+
+for _level, _ja, _en in (("product", "商品", "product"), ("category", "カテゴリ", "category")):
+    register(
+        Template(
+            id=f"customer_main_{_level}",
+            category="product",
+            name_ja=(
+                "顧客別メイン購入商品分析"
+                if _level == "product"
+                else "顧客別メイン購入属性分析 (カテゴリ)"
+            ),
+            name_en=f"Main {_en} by customer",
+            description_ja=f"顧客ごとに期間内の購入金額が最大の{_ja} (同額は{_ja}IDの順) と、"
+            f"その金額・数量・受注数・購入金額に占める割合、購入した{_ja}の種類数。",
+            description_en=f"Per customer, the {_en} with the largest amount in the period "
+            f"(ties by id), its amount, units, orders and share of spend, and how many "
+            f"{_en}s the customer bought.",
+            build=_customer_main(_level),
+            params=(START, END, AS_OF),
+            order_by=("customer_id",),
+        )
+    )
+
+
+def _repurchase(level: str) -> Any:
+    key = LEVELS[level]
+
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        """Customers who bought the item on two or more distinct orders."""
+        p, _ = purchases_until(con, params)
+        items = lines(con, in_period(p, params))
+        per = items.select("customer_id", "order_id", "order_date", key).distinct()
+        w = ibis.window(
+            group_by=[per.customer_id, per[key]], order_by=[per.order_date, per.order_id]
+        )
+        per = per.mutate(gap=days_between(per.order_date, per.order_date.lag().over(w)))
+        c = per.group_by(["customer_id", key]).aggregate(
+            orders=per.order_id.count(), first_gap=per.gap.min()
+        )
+        gaps = per.filter(per.gap.notnull())
+        med = gaps.group_by(key).aggregate(median_days_between=gaps.gap.median().cast("float64"))
+        g = c.group_by(key).aggregate(
+            buyers=c.customer_id.count(),
+            repurchasers=ibis.ifelse(c.orders >= 2, 1, 0).sum(),
+        )
+        g = g.left_join(med, key).drop(f"{key}_right")
+        return g.mutate(repurchase_rate=rate(g.repurchasers, g.buyers))
+
+    return build
+
+
+for _level, _ja, _en in (("product", "商品", "product"), ("category", "カテゴリ", "category")):
+    register(
+        Template(
+            id=f"{_level}_repurchase",
+            category="product",
+            name_ja=f"{_ja}別リピート購入率 (同じ{_ja}の再購入)",
+            name_en=f"Repurchase rate by {_en}",
+            description_ja=f"期間内に{_ja}を買った顧客のうち、同じ{_ja}を別の受注で2回以上"
+            "買った割合と、再購入までの日数の中央値。",
+            description_en=f"Of the customers who bought each {_en} in the period, the share "
+            "who bought it again on another order, and the median days between the two.",
+            build=_repurchase(_level),
+            params=(START, END, AS_OF),
+            chart=Chart("bar", x=LEVELS[_level], y=("repurchase_rate",)),
+            order_by=("buyers desc", LEVELS[_level]),
         )
     )

@@ -13,7 +13,15 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
-from tokui.analytics.base import AS_OF, days_between, month_start, numbered, purchases_until
+from tokui.analytics.base import (
+    AS_OF,
+    as_of_date,
+    days_between,
+    month_start,
+    numbered,
+    purchases_until,
+    rounded,
+)
 from tokui.analytics.families.cohort import COHORT_PARAMS, rate
 from tokui.analytics.registry import Chart, Param, Template, register
 
@@ -121,7 +129,8 @@ def f_funnel(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
         .aggregate(
             customers=h.customer_id.count(),
             next_customers=h.next_date.count(),
-            avg_days_to_next=h.days_to_next.mean().round(2),
+            avg_days_to_next=rounded(h.days_to_next.mean(), 2),
+            median_days_to_next=h.days_to_next.median().cast("float64"),
         )
         .mutate(conversion_rate=lambda t: rate(t.next_customers, t.customers))
     )
@@ -133,10 +142,10 @@ register(
         category="repeat",
         name_ja="F転換 (n回目→n+1回目の購入転換率)",
         name_en="F-conversion funnel (n-th to n+1-th purchase)",
-        description_ja="n回目まで購入した顧客数、n+1回目に進んだ顧客数、その転換率と"
-        "n回目からn+1回目までの平均日数。",
+        description_ja="購入転換率・タイミング分析: n回目まで購入した顧客数、n+1回目に進んだ"
+        "顧客数、その転換率とn回目からn+1回目までの日数の平均・中央値。",
         description_en="Customers with at least n purchases, those who made the n+1-th, the "
-        "conversion rate and the average days between the two.",
+        "conversion rate and the mean and median days between the two.",
         build=f_funnel,
         params=(
             AS_OF,
@@ -190,5 +199,112 @@ register(
         params=(AS_OF, INTERVAL_BUCKETS),
         chart=Chart("bar", x="bucket", y=("count",)),
         order_by=("bucket_order",),
+    )
+)
+
+
+def customer_intervals(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    day = as_of_date(con, params)
+    h = customer_history(con, {**params, "as_of": day})
+    gaps = h.filter(h.days_to_next.notnull())
+    c = gaps.group_by("customer_id").aggregate(
+        intervals=gaps.days_to_next.count(),
+        mean_interval=rounded(gaps.days_to_next.mean(), 2),
+        median_interval=gaps.days_to_next.median().cast("float64"),
+        min_interval=gaps.days_to_next.min(),
+        max_interval=gaps.days_to_next.max(),
+        last_order=gaps.next_date.max(),
+    )
+    c = c.mutate(days_since_last=days_between(ibis.literal(day), c.last_order))
+    return c.mutate(
+        orders=c.intervals + 1,
+        overdue_ratio=rate(c.days_since_last, c.median_interval.nullif(0), 2),
+    )
+
+
+register(
+    Template(
+        id="customer_repeat_interval",
+        category="repeat",
+        name_ja="顧客別リピート間隔分析",
+        name_en="Repeat interval by customer",
+        description_ja="2回以上購入した顧客ごとの購入間隔 (日) の平均・中央値・最小・最大、"
+        "最終購入からの日数と、それが中央値の何倍か (overdue_ratio)。",
+        description_en="Per customer with two or more purchases: mean, median, shortest and "
+        "longest days between purchases, days since the last one and its ratio to the "
+        "median (overdue_ratio).",
+        build=customer_intervals,
+        params=(AS_OF,),
+        chart=Chart("scatter", x="median_interval", y=("days_since_last",)),
+        order_by=("customer_id",),
+    )
+)
+
+
+def interval_stats(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    h = customer_history(con, params)
+    h = h.filter(h.days_to_next.notnull() & (h.order_no <= params["max_n"]))
+    d = h.days_to_next
+    return h.group_by("order_no").aggregate(
+        pairs=d.count(),
+        mean_days=rounded(d.mean(), 2),
+        median_days=d.median().cast("float64"),
+        p25_days=d.quantile(0.25).cast("float64"),
+        p75_days=d.quantile(0.75).cast("float64"),
+    )
+
+
+register(
+    Template(
+        id="repeat_interval_by_order_no",
+        category="repeat",
+        name_ja="購入回数別リピート間隔 (中央値・四分位)",
+        name_en="Repeat interval by purchase number (median, quartiles)",
+        description_ja="n回目からn+1回目までの日数の平均・中央値・第1/第3四分位 (線形補間)。"
+        "次回案内の送信タイミング設計に。",
+        description_en="Mean, median and first/third quartiles (linear interpolation) of "
+        "the days from the n-th to the n+1-th purchase.",
+        build=interval_stats,
+        params=(
+            AS_OF,
+            Param("max_n", "int", "表示する最大購入回数", "Highest purchase number", 10, minimum=1),
+        ),
+        chart=Chart("line", x="order_no", y=("median_days",)),
+        order_by=("order_no",),
+    )
+)
+
+
+def days_to_nth(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    p, _ = purchases_until(con, params)
+    n = numbered(p)
+    first = n.filter(n.order_no == 1).select(buyer="customer_id", first_date="order_date")
+    j = n.filter((n.order_no >= 2) & (n.order_no <= params["max_n"]))
+    j = j.inner_join(first, j.customer_id == first.buyer)
+    d = days_between(j.order_date, j.first_date)
+    j = j.mutate(days=d)
+    return j.group_by("order_no").aggregate(
+        customers=j.customer_id.count(),
+        mean_days_from_first=rounded(j.days.mean(), 2),
+        median_days_from_first=j.days.median().cast("float64"),
+    )
+
+
+register(
+    Template(
+        id="days_to_nth_purchase",
+        category="repeat",
+        name_ja="初回からn回目購入までの日数",
+        name_en="Days from the first to the n-th purchase",
+        description_ja="n回目 (2回目以降) の購入に到達した顧客数と、初回からの日数の平均・中央値。",
+        description_en="Customers reaching their n-th purchase (n >= 2) and the mean and "
+        "median days it took from the first purchase.",
+        build=days_to_nth,
+        params=(
+            AS_OF,
+            Param("max_n", "int", "表示する最大購入回数", "Highest purchase number", 10, minimum=2),
+        ),
+        chart=Chart("line", x="order_no", y=("median_days_from_first",)),
+        order_by=("order_no",),
     )
 )

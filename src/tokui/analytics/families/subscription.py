@@ -24,6 +24,7 @@ from tokui.analytics.base import (
     days_between,
     local_date,
     month_start,
+    rounded,
 )
 from tokui.analytics.families.cohort import month_index, rate
 from tokui.analytics.registry import Chart, Param, Template, register
@@ -148,8 +149,8 @@ def cancel_reasons(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
     )
     g = s.group_by("reason").aggregate(
         cancellations=s.subscription_id.count(),
-        avg_deliveries=s.shipped.mean().round(2),
-        avg_days_active=s.days_active.mean().round(2),
+        avg_deliveries=rounded(s.shipped.mean(), 2),
+        avg_days_active=rounded(s.days_active.mean(), 2),
     )
     return g.mutate(share=rate(g.cancellations, g.cancellations.sum().over(ibis.window())))
 
@@ -254,6 +255,182 @@ register(
         build=active_monthly,
         params=(AS_OF, PRODUCT),
         chart=Chart("line", x="month", y=("active_end",)),
+        order_by=("month",),
+    )
+)
+
+
+def subscription_list(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    s, ref = subscriptions_as_of(con, params)
+    d = con.table("subscription_deliveries")
+    d = d.filter(d.scheduled_on <= ref)
+    counts = d.group_by("subscription_id").aggregate(
+        shipped=ibis.ifelse(d.status == "shipped", 1, 0).sum(),
+        skipped=ibis.ifelse(d.status == "skipped", 1, 0).sum(),
+        shipped_amount=ibis.ifelse(d.status == "shipped", d.amount, 0).sum(),
+        last_shipped_on=ibis.ifelse(d.status == "shipped", d.scheduled_on, None).max(),
+    )
+    s = s.left_join(counts, "subscription_id")
+    status = ibis.cases(
+        (s.is_cancelled == 1, "cancelled"),
+        (s.status == "paused", "paused"),
+        else_="active",
+    )
+    return s.select(
+        "customer_id",
+        "subscription_id",
+        "product_id",
+        "quantity",
+        "unit_price",
+        cycle=s.cycle_interval.cast("string") + " " + s.cycle_unit,
+        status_as_of=status,
+        start_date="start_date",
+        cancel_date=ibis.ifelse(s.is_cancelled == 1, s.cancel_date, None),
+        cancel_reason=ibis.ifelse(s.is_cancelled == 1, s.cancel_reason, None),
+        shipped=s.shipped.fill_null(0),
+        skipped=s.skipped.fill_null(0),
+        shipped_amount=s.shipped_amount.fill_null(0),
+        last_shipped_on=s.last_shipped_on,
+        days_subscribed=days_between(
+            ibis.ifelse(s.is_cancelled == 1, s.cancel_date, ibis.literal(ref)), s.start_date
+        ),
+    )
+
+
+register(
+    Template(
+        id="subscription_list",
+        category="subscription",
+        name_ja="顧客別定期契約リスト",
+        name_en="Subscriptions by customer",
+        description_ja="顧客ごとの定期契約: 商品・数量・単価・周期、基準日時点の状況 (継続/休止/"
+        "解約)、申込日・解約日と理由、出荷回数・スキップ回数・出荷金額・最終出荷日・継続日数。",
+        description_en="Each customer's subscriptions: product, quantity, price, cycle, "
+        "status on the reference date, start and cancellation with reason, shipped and "
+        "skipped deliveries, shipped amount, last shipment and days subscribed.",
+        build=subscription_list,
+        params=(AS_OF, PRODUCT),
+        order_by=("customer_id", "subscription_id"),
+    )
+)
+
+
+def _flow_by(key: str) -> Any:
+    """Continuation n -> n+1 (censoring live subscriptions not yet due) per group."""
+
+    def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+        s, ref = subscriptions_as_of(con, params)
+        s = s.mutate(
+            start_month=month_start(s.start_date),
+            cycle=s.cycle_interval.cast("string") + " " + s.cycle_unit,
+        )
+        s = s.left_join(shipped_counts(con, ref), "subscription_id")
+        s = s.select("subscription_id", "is_cancelled", key, shipped=s.shipped.fill_null(0))
+        ks = ibis.memtable({"delivery_count": list(range(1, params["max_deliveries"] + 1))})
+        j = s.cross_join(ks)
+        j = j.filter(j.shipped >= j.delivery_count)
+        g = j.group_by([key, "delivery_count"]).aggregate(
+            subscriptions=j.subscription_id.count(),
+            continued=ibis.ifelse(j.shipped > j.delivery_count, 1, 0).sum(),
+            censored=ibis.ifelse(
+                (j.shipped == j.delivery_count) & (j.is_cancelled == 0), 1, 0
+            ).sum(),
+        )
+        g = g.mutate(dropped=g.subscriptions - g.continued - g.censored)
+        return g.mutate(continuation_rate=rate(g.continued, g.subscriptions - g.censored))
+
+    return build
+
+
+for _key, _ja, _en in (
+    ("product_id", "商品", "product"),
+    ("start_month", "申込月", "start month"),
+    ("cycle", "お届け周期", "delivery cycle"),
+):
+    register(
+        Template(
+            id=f"subscription_flow_by_{_key.removesuffix('_id')}",
+            category="subscription",
+            name_ja=f"定期フロー分析 ({_ja}別)",
+            name_en=f"Subscription flow by {_en}",
+            description_ja=f"{_ja}ごとに、n回目のお届けを受けた契約のうちn+1回目も受けた割合。"
+            "n+1回目がまだ来ていない継続中の契約は打ち切り (censored) として分母から除き、"
+            "解約で止まった契約は dropped。",
+            description_en=f"Per {_en}, of subscriptions with n shipped deliveries the share "
+            "that reached n+1; live ones not yet due are censored out of the denominator, "
+            "cancelled ones are dropped.",
+            build=_flow_by(_key),
+            params=(AS_OF, MAX_DELIVERIES, PRODUCT),
+            chart=Chart("line", x="delivery_count", y=("continuation_rate",), color=_key),
+            order_by=(_key, "delivery_count"),
+        )
+    )
+
+
+def by_product(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    s, ref = subscriptions_as_of(con, params)
+    s = s.left_join(shipped_counts(con, ref), "subscription_id")
+    s = s.mutate(shipped=s.shipped.fill_null(0))
+    g = s.group_by("product_id").aggregate(
+        subscriptions=s.subscription_id.count(),
+        active=ibis.ifelse(s.is_cancelled == 0, 1, 0).sum(),
+        cancelled=s.is_cancelled.sum(),
+        mean_shipped=rounded(s.shipped.mean(), 2),
+        median_shipped=s.shipped.median().cast("float64"),
+        cancelled_mean_shipped=rounded(ibis.ifelse(s.is_cancelled == 1, s.shipped, None).mean(), 2),
+    )
+    return g.mutate(cancel_share=rate(g.cancelled, g.subscriptions))
+
+
+register(
+    Template(
+        id="subscription_by_product",
+        category="subscription",
+        name_ja="定期商品別 契約数・解約・平均お届け回数",
+        name_en="Subscriptions by product",
+        description_ja="定期商品ごとの契約数・継続中・解約数と解約割合、お届け回数の平均と"
+        "中央値、解約した契約の平均お届け回数。",
+        description_en="Per subscription product: subscriptions, live, cancelled and the "
+        "cancelled share, mean and median shipped deliveries, and the mean for cancelled "
+        "ones.",
+        build=by_product,
+        params=(AS_OF, PRODUCT),
+        chart=Chart("bar", x="product_id", y=("active", "cancelled")),
+        order_by=("subscriptions desc", "product_id"),
+    )
+)
+
+
+def delivery_revenue(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    s, ref = subscriptions_as_of(con, params)
+    d = con.table("subscription_deliveries")
+    d = d.filter((d.status == "shipped") & (d.scheduled_on <= ref))
+    d = d.inner_join(s.select("subscription_id"), "subscription_id")
+    d = d.mutate(month=month_start(d.scheduled_on))
+    if params.get("start") is not None:
+        d = d.filter(d.scheduled_on >= params["start"])
+    if params.get("end") is not None:
+        d = d.filter(d.scheduled_on <= params["end"])
+    return d.group_by("month").aggregate(
+        deliveries=d.subscription_id.count(),
+        first_deliveries=ibis.ifelse(d.delivery_number == 1, 1, 0).sum(),
+        subscriptions=d.subscription_id.nunique(),
+        revenue=d.amount.sum().fill_null(0),
+    )
+
+
+register(
+    Template(
+        id="subscription_deliveries_monthly",
+        category="subscription",
+        name_ja="定期お届け件数・売上 (月別)",
+        name_en="Subscription deliveries and revenue by month",
+        description_ja="お届け予定日の月ごとの出荷件数 (うち初回)、出荷した契約数、出荷金額。",
+        description_en="Shipped deliveries (and first deliveries), subscriptions shipped and "
+        "the amount charged per month of the scheduled date.",
+        build=delivery_revenue,
+        params=(START, END, AS_OF, PRODUCT),
+        chart=Chart("bar", x="month", y=("revenue",)),
         order_by=("month",),
     )
 )

@@ -79,7 +79,7 @@ def cart_abandonment(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
 register(
     Template(
         id="cart_abandonment",
-        category="sales",
+        category="web",
         name_ja="カゴ落ち率 (月別)",
         name_en="Cart abandonment by month",
         description_ja="会員がカートに商品を入れた日 (カート) のうち、その日からN日以内に"
@@ -146,7 +146,7 @@ def view_conversion(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
 register(
     Template(
         id="product_view_conversion",
-        category="product",
+        category="web",
         name_ja="商品閲覧→購入転換率",
         name_en="Product view to purchase conversion",
         description_ja="商品ごとの閲覧数と、閲覧した会員のうち初回閲覧からN日以内に"
@@ -164,5 +164,178 @@ register(
         ),
         chart=Chart("bar", x="product_id", y=("conversion_rate",)),
         order_by=("viewers desc", "product_id"),
+    )
+)
+
+
+def _band(value: ibis.Value, uppers: tuple[int, ...]) -> tuple[ibis.Value, ibis.Value]:
+    """(order, label) of the band 0-u1, u1+1-u2, ..., un+1+ that `value` falls in."""
+    labels, low = [], 0
+    for u in uppers:
+        labels.append(f"{low}-{u}")
+        low = u + 1
+    labels.append(f"{low}+")
+    order = ibis.cases(*[(value <= u, i) for i, u in enumerate(uppers)], else_=len(uppers))
+    label = ibis.cases(*[(order == i, lab) for i, lab in enumerate(labels)])
+    return order, label
+
+
+NONE_BAND = "(なし)"
+R_DAYS = Param(
+    "r_days",
+    "int_list",
+    "経過日数の区切り (昇順)",
+    "Recency band bounds in days (increasing)",
+    (7, 30, 90, 180),
+    minimum=0,
+)
+F_WINDOW = Param(
+    "window_days", "int", "アクセス頻度を数える日数", "Days to count visits over", 90, minimum=1
+)
+F_BOUNDS = Param(
+    "f_days",
+    "int_list",
+    "アクセス日数の区切り (昇順)",
+    "Visit-day band bounds (increasing)",
+    (1, 4, 9),
+    minimum=0,
+)
+
+
+def access_summary(con: BaseBackend, params: Mapping[str, Any]) -> tuple[ibis.Table, Any]:
+    """Per known customer: days since the last visit and visit days in the window."""
+    p, ref = purchases_until(con, params)
+    e = con.table("web_events")
+    e = e.filter(e.customer_id.notnull())
+    e = e.mutate(day=local_date(e.occurred_at))
+    e = e.filter(e.day <= ref)
+    recent = days_between(ibis.literal(ref), e.day) < params["window_days"]
+    a = e.group_by("customer_id").aggregate(
+        last_visit=e.day.max(),
+        visit_days=ibis.ifelse(recent, e.day, None).nunique(),
+    )
+    a = a.mutate(access_recency_days=days_between(ibis.literal(ref), a.last_visit))
+    return a, (p, ref)
+
+
+def access_rf(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    a, (p, ref) = access_summary(con, params)
+    r_order, r_label = _band(a.access_recency_days, params["r_days"])
+    f_order, f_label = _band(a.visit_days, params["f_days"])
+    a = a.mutate(r_order=r_order, r_band=r_label, f_order=f_order, f_band=f_label)
+    recent = p.filter(days_between(ibis.literal(ref), p.order_date) < params["window_days"])
+    buyers = recent.select(buyer="customer_id").distinct()
+    a = a.left_join(buyers, a.customer_id == buyers.buyer)
+    g = a.group_by(["r_order", "r_band", "f_order", "f_band"]).aggregate(
+        customers=a.customer_id.count(), buyers=a.buyer.count()
+    )
+    return g.mutate(buyer_rate=rate(g.buyers, g.customers))
+
+
+register(
+    Template(
+        id="access_rf",
+        category="web",
+        name_ja="サイトアクセスRF分析",
+        name_en="Site access RF analysis",
+        description_ja="会員ごとの最終アクセスからの日数 (R) と直近N日間 (既定90日) のアクセス日数 "
+        "(F) の帯の組み合わせごとの顧客数と、そのうち同じN日間に購入した割合。",
+        description_en="Known customers by band of days since the last site visit (R) and "
+        "of visit days in the last N days (F, default 90), with the share who bought in "
+        "those N days.",
+        build=access_rf,
+        params=(AS_OF, R_DAYS, F_WINDOW, F_BOUNDS),
+        chart=Chart("heatmap", x="f_band", y=("r_band",), z="customers"),
+        order_by=("r_order", "f_order"),
+    )
+)
+
+
+def purchase_access_rf(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    a, (p, ref) = access_summary(con, params)
+    last = p.group_by("customer_id").aggregate(last_order=p.order_date.max())
+    last = last.mutate(purchase_recency_days=days_between(ibis.literal(ref), last.last_order))
+    ids = a.select("customer_id").union(last.select("customer_id"), distinct=True)
+    j = ids.left_join(a, "customer_id").drop("customer_id_right")
+    j = j.left_join(last, "customer_id").drop("customer_id_right")
+    po, pl = _band(j.purchase_recency_days, params["r_days"])
+    ao, al = _band(j.access_recency_days, params["r_days"])
+    # No purchase (or no visit) at all is its own band, after the oldest one.
+    none = len(params["r_days"]) + 1
+    j = j.mutate(
+        purchase_order=ibis.ifelse(j.last_order.isnull(), none, po),
+        purchase_band=ibis.ifelse(j.last_order.isnull(), NONE_BAND, pl),
+        access_order=ibis.ifelse(j.last_visit.isnull(), none, ao),
+        access_band=ibis.ifelse(j.last_visit.isnull(), NONE_BAND, al),
+    )
+    return j.group_by(["purchase_order", "purchase_band", "access_order", "access_band"]).aggregate(
+        customers=j.customer_id.count()
+    )
+
+
+register(
+    Template(
+        id="purchase_access_rf",
+        category="web",
+        name_ja="購入/サイトアクセスRF分析",
+        name_en="Purchase and site access recency",
+        description_ja="最終購入からの日数の帯 × 最終サイトアクセスからの日数の帯ごとの顧客数。"
+        "買っていないがよく見に来る顧客 (購入R大・アクセスR小) などを見つける。",
+        description_en="Customers by band of days since the last purchase x band of days "
+        "since the last site visit, to find e.g. customers who still visit but stopped "
+        "buying.",
+        build=purchase_access_rf,
+        params=(AS_OF, R_DAYS, F_WINDOW),
+        chart=Chart("heatmap", x="access_band", y=("purchase_band",), z="customers"),
+        order_by=("purchase_order", "access_order"),
+    )
+)
+
+
+def web_funnel(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
+    """Per month, distinct visitors (customer id, else cookie id) at each step."""
+    p, ref = purchases_until(con, params)
+    e = con.table("web_events")
+    e = e.mutate(day=local_date(e.occurred_at), visitor=e.customer_id.fill_null(e.anonymous_id))
+    e = e.filter((e.day <= ref) & e.visitor.notnull())
+    if params.get("start") is not None:
+        e = e.filter(e.day >= params["start"])
+    if params.get("end") is not None:
+        e = e.filter(e.day <= params["end"])
+    e = e.mutate(month=month_start(e.day))
+    orders = p.select(buyer="customer_id", order_month=month_start(p.order_date)).distinct()
+    e = e.left_join(orders, (e.customer_id == orders.buyer) & (e.month == orders.order_month))
+
+    def who(cond: ibis.Value) -> ibis.Value:
+        return ibis.ifelse(cond, e.visitor, None).nunique()
+
+    g = e.group_by("month").aggregate(
+        visitors=e.visitor.nunique(),
+        known_visitors=e.customer_id.nunique(),
+        product_viewers=who(e.event_type == "product_view"),
+        cart_adders=who(e.event_type == "cart_add"),
+        buyers=e.buyer.nunique(),
+    )
+    return g.mutate(
+        view_rate=rate(g.product_viewers, g.visitors),
+        cart_rate=rate(g.cart_adders, g.visitors),
+        known_buyer_rate=rate(g.buyers, g.known_visitors),
+    )
+
+
+register(
+    Template(
+        id="web_funnel_monthly",
+        category="web",
+        name_ja="サイト訪問→閲覧→カート→購入 (月別)",
+        name_en="Web funnel by month",
+        description_ja="月ごとの訪問者数 (会員ID、なければCookie ID)、商品閲覧者・カート追加者"
+        "の数と訪問者に対する率、会員訪問者のうちその月に購入した人数と率。",
+        description_en="Per month: visitors (customer id, else cookie id), product viewers "
+        "and cart adders with their shares of visitors, and known visitors who bought that month.",
+        build=web_funnel,
+        params=(START, END, AS_OF),
+        chart=Chart("line", x="month", y=("view_rate", "cart_rate", "known_buyer_rate")),
+        order_by=("month",),
     )
 )

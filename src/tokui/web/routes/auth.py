@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tokui.clock import utc_naive
 from tokui.state.db import session_scope
+from tokui.state.models import Role
 from tokui.state.users import authenticate
 from tokui.web import audit
 from tokui.web.auth import (
@@ -74,6 +75,8 @@ def login(
         )
     ctx.throttle.record_success(email)
     start_session(request, user, now)
+    if user.role_enum is Role.call_center and target == "/":
+        target = "/calls"  # the only page this role may see
     return RedirectResponse(target, status_code=303)
 
 

@@ -21,6 +21,7 @@ from tokui.web.plotly_assets import (
     plotly_version,
     style_guard_ids,
 )
+from tokui.web.routes.analyses import dashboard_cards
 from tokui.web.templating import json_for_script, render, request_language
 
 router = APIRouter()
@@ -29,13 +30,8 @@ Viewer = Annotated[User, require(Role.viewer)]
 
 # Areas in the navigation that later releases fill in; until then they explain so.
 COMING_SOON = {
-    "/customers": "nav.customers",
-    "/analyses": "nav.analyses",
-    "/segments": "nav.segments",
     "/scenarios": "nav.scenarios",
-    "/messages": "nav.messages",
     "/measurement": "nav.measurement",
-    "/import": "nav.import",
 }
 
 PLOTLY_COLORS = {"one_off": "#c0504d", "subscription": "#2f6f9f"}
@@ -83,6 +79,7 @@ def dashboard(request: Request, user: Viewer) -> Response:
             for r in monthly.itertuples(index=False)
         ]
     chart = _revenue_chart(rows, lang) if rows else None
+    saved_cards = dashboard_cards(request, lang)
     return render(
         request,
         "dashboard.html",
@@ -91,6 +88,8 @@ def dashboard(request: Request, user: Viewer) -> Response:
             "refreshed": refreshed,
             "rows": rows,
             "chart_json": json_for_script(chart) if chart else None,
+            "saved_cards": saved_cards,
+            "saved_charts": any(c.result and c.result.chart_json for c in saved_cards),
             "plotly_version": plotly_version(),
             "plotly_style_id": GLOBAL_STYLE_ID,
             "plotly_guard_ids": style_guard_ids(),

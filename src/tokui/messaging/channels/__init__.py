@@ -1,0 +1,1 @@
+"""Channel implementations, one module each, behind tokui.messaging.channel.Channel."""

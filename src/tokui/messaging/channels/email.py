@@ -1,0 +1,160 @@
+"""Email over SMTP, to any provider (SES, SendGrid, a shop's own server).
+
+Error classes follow the reply codes (RFC 5321): 4xx is temporary and retried; 5xx to
+RCPT TO means the mailbox does not exist or refuses us, so the message fails for good
+and the address is suppressed (a hard bounce). Other 5xx replies (content rejected,
+sender refused) fail the message without blaming the recipient. Connection problems,
+timeouts and authentication failures are temporary: they are the sender's problem and
+the message should go once it is fixed.
+
+SMTP has no idempotency key. Each message has a Message-ID fixed before the first try,
+so a retry after an ambiguous failure carries the same id, and a worker that dies after
+handing over a message leaves it in `sending`, which the outbox holds for review instead
+of resending (see tokui.messaging.channel).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosmtplib
+
+from tokui.clock import Clock
+from tokui.config import Settings
+from tokui.messaging.channel import (
+    Capabilities,
+    DeliveryError,
+    OutgoingMessage,
+    PermanentDeliveryError,
+    RenderRequest,
+    SendResult,
+    TemporaryDeliveryError,
+)
+from tokui.messaging.email_render import render_email
+from tokui.messaging.mime import AddressError, DKIMKey, build_email, check_address, message_id
+from tokui.messaging.settings import MessagingSettings, dkim_key
+from tokui.messaging.smtp_pool import SMTPPool
+
+SUPPRESS_BOUNCE = "bounce"
+
+
+class EmailChannel:
+    name = "email"
+    capabilities = Capabilities(
+        idempotent_send=False, address_kind="email", default_rate_per_second=50.0
+    )
+
+    def __init__(
+        self, settings: MessagingSettings, clock: Clock, workspace: Settings | None = None
+    ) -> None:
+        self.settings = settings
+        self.email = settings.email
+        self.clock = clock
+        key = dkim_key(workspace, self.email) if workspace is not None else None
+        self.dkim = DKIMKey(self.email.dkim_domain, self.email.dkim_selector, key) if key else None
+        self._pool: SMTPPool | None = None
+
+    @property
+    def pool(self) -> SMTPPool:
+        if self._pool is None:
+            self._pool = SMTPPool(self.email)
+        return self._pool
+
+    def validate_config(self) -> list[str]:
+        problems = []
+        try:
+            check_address(self.email.from_address, "[email] from_address")
+        except AddressError as exc:
+            problems.append(str(exc))
+        if self.email.reply_to:
+            try:
+                check_address(self.email.reply_to, "[email] reply_to")
+            except AddressError as exc:
+                problems.append(str(exc))
+        if not self.email.host:
+            problems.append("[email] host is empty")
+        if self.email.username and not self.email.password:
+            problems.append("[email] username is set but TOKUI_SMTP_PASSWORD is not")
+        for field in ("sender_name", "sender_address", "contact"):
+            if not getattr(self.settings, field):
+                problems.append(
+                    f"[messaging] {field} is empty: marketing mail must name the sender, "
+                    "its address and a contact (特定電子メール法)"
+                )
+        if not self.settings.tracking_base_url.startswith("https://"):
+            problems.append(
+                "[messaging] tracking_base_url is not https: mailbox providers only honour "
+                "one-click unsubscribe (RFC 8058) over HTTPS"
+            )
+        return problems
+
+    def render(self, request: RenderRequest) -> dict[str, Any]:
+        check_address(request.recipient, "recipient")
+        return render_email(request, self.settings)
+
+    def provider_message_id(self, outbox_id: int, idempotency_key: str) -> str | None:
+        return message_id(outbox_id, idempotency_key, self.email.from_domain)
+
+    def to_bytes(self, message: OutgoingMessage) -> bytes:
+        mid = message.provider_message_id or message_id(
+            message.outbox_id, message.idempotency_key, self.email.from_domain
+        )
+        return build_email(
+            message.payload,
+            from_address=self.email.from_address,
+            from_name=self.email.from_name,
+            to=message.recipient,
+            message_id=mid,
+            date=self.clock.now(),
+            reply_to=self.email.reply_to,
+            dkim_key=self.dkim,
+        )
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        try:
+            data = self.to_bytes(message)
+        except AddressError as exc:
+            raise PermanentDeliveryError(str(exc), code="address") from None
+        try:
+            async with self.pool.connection() as smtp:
+                errors, response = await smtp.sendmail(
+                    self.email.from_address, [message.recipient], data
+                )
+        except Exception as exc:  # classified below; nothing escapes unclassified
+            raise self.classify(exc) from exc
+        if errors:
+            raise self.classify(aiosmtplib.SMTPRecipientsRefused(list(errors.values())))  # type: ignore[arg-type]
+        return SendResult(message.provider_message_id, detail=response[:200])
+
+    def classify(self, exc: BaseException) -> DeliveryError:
+        if isinstance(exc, DeliveryError):
+            return exc
+        if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+            refused = exc.recipients[0] if exc.recipients else None
+            if refused is not None:
+                return self.classify(refused)
+            return TemporaryDeliveryError("recipient refused", code="rcpt")
+        if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+            text = f"{exc.code} {exc.message} (RCPT TO)"
+            if 500 <= exc.code < 600:
+                return PermanentDeliveryError(text, code=str(exc.code), suppress=SUPPRESS_BOUNCE)
+            return TemporaryDeliveryError(text, code=str(exc.code))
+        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            return TemporaryDeliveryError(
+                f"SMTP authentication failed ({exc.code}); check [email] username and "
+                "TOKUI_SMTP_PASSWORD",
+                code=str(exc.code),
+            )
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            text = f"{exc.code} {exc.message}"
+            if 500 <= exc.code < 600:
+                return PermanentDeliveryError(text, code=str(exc.code))
+            return TemporaryDeliveryError(text, code=str(exc.code))
+        if isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError):
+            return TemporaryDeliveryError(f"{type(exc).__name__}: {exc}", code="network")
+        return TemporaryDeliveryError(f"{type(exc).__name__}: {exc}", code="unexpected")
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

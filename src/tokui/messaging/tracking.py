@@ -1,0 +1,154 @@
+"""Signed tracking links: clicks, opens and unsubscribes.
+
+Click links carry the target URL and an HMAC over (message id, URL) keyed with a key
+derived from the workspace secret. The redirect endpoint recomputes it and answers 400
+to anything unsigned or altered, so the tracking domain can never be used as an open
+redirect. Unsubscribe and open tokens are itsdangerous signatures of the outbox id with
+their own salts; unsubscribe tokens do not expire, because the law wants the opt-out
+to keep working for as long as the mail may be read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+CLICK_PATH = "/t/c/"
+OPEN_PATH = "/t/o/"
+UNSUBSCRIBE_PATH = "/t/u/"
+SIGNATURE_BYTES = 16  # 128-bit truncated HMAC-SHA256
+
+# <a ... href="..."> in rendered (autoescaped) HTML. Templates are our own layout plus
+# sandboxed output, so attributes are always quoted; unquoted ones are left untracked.
+_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_ENTITIES = (("&amp;", "&"), ("&#39;", "'"), ("&#34;", '"'), ("&quot;", '"'))
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    if not secret:
+        raise ValueError("the workspace secret_key is empty; tracking links cannot be signed")
+    return hmac.new(secret.encode(), f"tokui.messaging.{purpose}".encode(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class UTM:
+    source: str = "tokui"
+    medium: str = "email"
+    campaign: str = ""
+    content: str = ""
+
+    def params(self) -> list[tuple[str, str]]:
+        pairs = [("utm_source", self.source), ("utm_medium", self.medium)]
+        if self.campaign:
+            pairs.append(("utm_campaign", self.campaign))
+        if self.content:
+            pairs.append(("utm_content", self.content))
+        return pairs
+
+
+class LinkSigner:
+    """Builds and checks the signed URLs of one workspace."""
+
+    def __init__(self, secret: str, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._click_key = derive_key(secret, "click")
+        self._unsubscribe = URLSafeSerializer(secret, salt="tokui.messaging.unsubscribe")
+        self._open = URLSafeSerializer(secret, salt="tokui.messaging.open")
+
+    # clicks
+    def click_signature(self, message_id: int, url: str) -> str:
+        mac = hmac.new(self._click_key, f"{message_id}\n{url}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()[:SIGNATURE_BYTES]).rstrip(b"=").decode()
+
+    def click_url(self, message_id: int, url: str) -> str:
+        signature = self.click_signature(message_id, url)  # URL-safe base64 already
+        return f"{self.base_url}{CLICK_PATH}{message_id}?u={quote(url, safe='')}&s={signature}"
+
+    def verify_click(self, message_id: int, url: str, signature: str) -> bool:
+        expected = self.click_signature(message_id, url)
+        return hmac.compare_digest(expected.encode(), signature.encode())
+
+    # unsubscribe
+    def unsubscribe_token(self, message_id: int) -> str:
+        return str(self._unsubscribe.dumps(message_id))
+
+    def unsubscribe_url(self, message_id: int) -> str:
+        return f"{self.base_url}{UNSUBSCRIBE_PATH}{self.unsubscribe_token(message_id)}"
+
+    def read_unsubscribe(self, token: str) -> int | None:
+        return _read_id(self._unsubscribe, token)
+
+    # opens
+    def open_url(self, message_id: int) -> str:
+        return f"{self.base_url}{OPEN_PATH}{self._open.dumps(message_id)}.gif"
+
+    def read_open(self, token: str) -> int | None:
+        return _read_id(self._open, token.removesuffix(".gif"))
+
+
+def _read_id(serializer: URLSafeSerializer, token: str) -> int | None:
+    try:
+        value = serializer.loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def is_shop_link(url: str, shop_domains: tuple[str, ...]) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == d or host.endswith("." + d) for d in shop_domains)
+
+
+@lru_cache(maxsize=4096)
+def add_utm(url: str, utm: UTM) -> str:
+    """Adds the UTM parameters the link does not already carry."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {k for k, _ in query}
+    query += [(k, v) for k, v in utm.params() if k not in present]
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+
+def _unescape_attr(value: str) -> str:
+    for entity, char in _ENTITIES:
+        value = value.replace(entity, char)
+    return value
+
+
+def _escape_attr(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&#34;")
+
+
+def rewrite_links(
+    html: str,
+    message_id: int,
+    signer: LinkSigner,
+    shop_domains: tuple[str, ...],
+    utm: UTM | None,
+    skip_prefixes: tuple[str, ...] = (),
+) -> str:
+    """Route every http(s) link through the signed click redirect; UTM on shop links.
+
+    Links that start with one of `skip_prefixes` (the unsubscribe page) stay direct, so
+    opting out never depends on the redirect.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        url = _unescape_attr(match.group(3)).strip()
+        if not url.lower().startswith(("http://", "https://")):
+            return match.group(0)
+        if skip_prefixes and url.startswith(skip_prefixes):
+            return match.group(0)
+        if utm is not None and is_shop_link(url, shop_domains):
+            url = add_utm(url, utm)
+        tracked = signer.click_url(message_id, url)
+        return f'{match.group(1)}"{_escape_attr(tracked)}"'
+
+    return _HREF.sub(replace, html)
