@@ -605,4 +605,6 @@ app.add_typer(dm_app, name="dm")
 app.add_typer(push_app, name="push")
 app.add_typer(calls_app, name="calls")
 
+from tokui.cli_scenarios import scenarios_app  # noqa: E402
 
+app.add_typer(scenarios_app, name="scenarios")

@@ -7,4 +7,5 @@ from tokui.state import channels as channels
 from tokui.state import messages as messages
 from tokui.state import model_runs as model_runs
 from tokui.state import saved_analyses as saved_analyses
+from tokui.state import scenarios as scenarios
 from tokui.state import suppressions as suppressions

@@ -1,0 +1,1 @@
+"""Scenarios: definitions, triggers, the engine and the ready library."""

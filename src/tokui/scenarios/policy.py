@@ -1,0 +1,86 @@
+"""Send-time rules: quiet hours and frequency caps. Both hold a message (the enrollment
+comes due again when the rule allows it); neither drops it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tokui.clock import DEFAULT_TZ
+from tokui.state.messages import OutboxMessage
+
+NOT_COUNTED = ("suppressed", "failed_perm")
+
+
+@dataclass(frozen=True)
+class Cap:
+    limit: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(9, 0)
+    # Marketing messages per customer: "*" counts every channel, a channel name its own.
+    caps: dict[str, tuple[Cap, ...]] = field(
+        default_factory=lambda: {"*": (Cap(1, timedelta(days=1)), Cap(3, timedelta(days=7)))}
+    )
+
+
+def zone(name: object) -> ZoneInfo:
+    if isinstance(name, str) and name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return DEFAULT_TZ
+
+
+def quiet_until(now: datetime, tz: ZoneInfo, policy: SendPolicy) -> datetime | None:
+    """The end of the quiet period `now` falls in (aware UTC), or None when not quiet."""
+    local = now.astimezone(tz)
+    t = local.time()
+    start, end = policy.quiet_start, policy.quiet_end
+    if start == end:
+        return None
+    quiet = (t >= start or t < end) if start > end else (start <= t < end)
+    if not quiet:
+        return None
+    day = local.date() if t < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+
+
+def cap_until(
+    db: Session, customer_id: str, channel: str, now: datetime, policy: SendPolicy
+) -> datetime | None:
+    """When the customer may get another marketing message on `channel`, or None if now."""
+    caps = [("*", c) for c in policy.caps.get("*", ())]
+    caps += [(channel, c) for c in policy.caps.get(channel, ())]
+    if not caps:
+        return None
+    longest = max(c.window for _, c in caps)
+    naive = now.astimezone(UTC).replace(tzinfo=None)
+    rows = db.execute(
+        select(OutboxMessage.channel, OutboxMessage.created_at).where(
+            OutboxMessage.customer_id == customer_id,
+            OutboxMessage.is_marketing.is_(True),
+            OutboxMessage.created_at > naive - longest,
+            OutboxMessage.status.not_in(NOT_COUNTED),
+        )
+    ).all()
+    free: datetime | None = None
+    for scope, cap in caps:
+        times = sorted(
+            (at for ch, at in rows if (scope == "*" or ch == scope) and at > naive - cap.window),
+            reverse=True,
+        )
+        if len(times) >= cap.limit:
+            # The window frees up when the limit-th newest message leaves it.
+            at = times[cap.limit - 1] + cap.window
+            free = at if free is None or at > free else free
+    return free.replace(tzinfo=UTC) if free is not None else None
