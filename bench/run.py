@@ -51,7 +51,7 @@ def previous_sections() -> dict[str, str]:
 def main() -> int:
     only = sys.argv[1:]
     scripts = sorted(p for p in (ROOT / "bench").glob("bench_*.py") if not only or p.stem in only)
-    sections = previous_sections() if only else {}
+    sections: dict[str, str] = {}
     failed = False
     for script in scripts:
         print(f"running {script.name} ...", flush=True)
@@ -71,6 +71,9 @@ def main() -> int:
         f"Machine: {machine()}.\n\n"
         "Peak memory is the maximum resident set size of the benchmark process.\n\n"
     )
+    if only:
+        # Read now, not at the start: another partial run may have finished meanwhile.
+        sections = {**previous_sections(), **sections}
     body = "\n".join(f"## {name}\n\n{text}" for name, text in sorted(sections.items()))
     OUT.write_text(header + body, encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}")
