@@ -20,7 +20,12 @@ from tokui.clock import FixedClock
 from tokui.refresh.features import materialise_features
 from tokui.segments.compile import SegmentError, members
 from tokui.segments.export import ExportEncodingError, export_members, member_rows, to_csv
-from tokui.segments.fields import BUILDER_FIELDS, builder_fields, category_values
+from tokui.segments.fields import (
+    BUILDER_FIELDS,
+    builder_fields,
+    builder_menus,
+    category_values,
+)
 from tokui.segments.fields import product_categories as categories
 from tokui.segments.library import library
 from tokui.segments.preview import count_members, make_context, overlap, overlap_with
@@ -64,6 +69,14 @@ def test_category_values_most_common_first(shop: BaseBackend) -> None:
     assert category_values(shop, "lifecycle_stage") == ["repeat", "dormant", "first", "registered"]
     assert category_values(shop, "lifecycle_stage", limit=3) is None
     assert set(categories(shop)) == {"米", "ギフト", "野菜"}
+
+
+def test_builder_menus_are_computed_once_per_refresh(shop: BaseBackend) -> None:
+    menus = builder_menus(shop)
+    assert menus.values["lifecycle_stage"] == ["repeat", "dormant", "first", "registered"]
+    assert set(menus.categories) == {"米", "ギフト", "野菜"}
+    assert set(menus.values) == {n for n, f in builder_fields(shop).items() if f.kind == "category"}
+    assert builder_menus(shop) is menus  # same features: the cached menus
 
 
 def test_count_and_overlap_with_agree_with_members_and_matrix(shop: BaseBackend) -> None:

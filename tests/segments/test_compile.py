@@ -197,6 +197,12 @@ def test_preview_and_overlap(shop: BaseBackend) -> None:
     p = preview(ctx, seg(cmp("frequency", "ge", 2)), sample=2)
     assert (p.members, p.customers) == (3, 5)
     assert p.sample.customer_id.tolist() == ["g", "i"]
+    assert p.sample.columns[0] == "customer_id" and "_members" not in p.sample.columns
+    # No member: no sample row to carry the counts, which must still be right.
+    none = preview(ctx, seg(cmp("frequency", "ge", 99)), sample=2)
+    assert (none.members, none.customers, len(none.sample)) == (0, 5, 0)
+    counted = preview(ctx, seg(cmp("frequency", "ge", 2)), sample=0)
+    assert (counted.members, counted.customers, len(counted.sample)) == (3, 5, 0)
     m = overlap(
         ctx,
         [

@@ -9,8 +9,10 @@ on them is either meaningless or a way to pick out single people.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -151,3 +153,42 @@ def product_categories(con: BaseBackend, limit: int = MAX_VALUES) -> list[str]:
         .execute()
     )
     return [str(v) for v in rows["category"]]
+
+
+@dataclass(frozen=True)
+class Menus:
+    """The builder's value menus: category columns' values and product categories."""
+
+    values: dict[str, list[str] | None]
+    categories: list[str]
+
+
+_menus: weakref.WeakKeyDictionary[BaseBackend, tuple[tuple[Any, ...], Menus]] = (
+    weakref.WeakKeyDictionary()
+)
+_menus_lock = threading.Lock()
+
+
+def builder_menus(con: BaseBackend) -> Menus:
+    """The menus, computed once per refresh of customer_features on this connection.
+
+    A dozen group-bys over every customer would otherwise run on each builder request;
+    the features change only when a refresh rewrites them, which moves as_of or the row
+    count (the key, one cheap aggregate). Product categories change with an import, which
+    is followed by a refresh.
+    """
+    f = features_table(con)
+    row = f.aggregate(as_of=f.as_of.max(), n=f.count()).execute().iloc[0]
+    stamp = (str(row["as_of"]), int(row["n"]), tuple(f.schema().names))
+    with _menus_lock:
+        cached = _menus.get(con)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    fields = builder_fields(con)
+    menus = Menus(
+        {f.name: category_values(con, f.name) for f in fields.values() if f.kind == "category"},
+        product_categories(con),
+    )
+    with _menus_lock:
+        _menus[con] = (stamp, menus)
+    return menus

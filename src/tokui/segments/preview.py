@@ -58,11 +58,22 @@ def make_context(
 
 def preview(ctx: Context, definition: SegmentDefinition, sample: int = 20) -> Preview:
     m = members(ctx, definition)
-    count = int(m.count().execute())
-    total = int(ctx.features.count().execute())
     cols = [c for c in SAMPLE_COLUMNS if c in m.schema()]
-    rows = m.select(*cols).order_by("customer_id").limit(sample).execute()
-    return Preview(count, total, rows)
+    first = m.select(*cols).order_by("customer_id").limit(sample)
+    if sample > 0:
+        # One round trip: the sample rows, each carrying the member and customer counts.
+        sizes = m.aggregate(_members=m.count()).cross_join(
+            ctx.features.aggregate(_customers=ctx.features.count())
+        )
+        rows = first.cross_join(sizes).order_by("customer_id").execute()
+        if len(rows):
+            count, total = int(rows["_members"].iloc[0]), int(rows["_customers"].iloc[0])
+            return Preview(count, total, rows[cols].reset_index(drop=True))
+        # No row means no member: only the customer count is still to fetch.
+    else:
+        rows = first.execute()
+    count = 0 if sample > 0 else int(m.count().execute())
+    return Preview(count, int(ctx.features.count().execute()), rows[cols])
 
 
 def overlap(ctx: Context, definitions: list[SegmentDefinition]) -> pd.DataFrame:

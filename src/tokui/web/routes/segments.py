@@ -47,8 +47,7 @@ from tokui.segments.export import (
 from tokui.segments.fields import (
     OPS_BY_KIND,
     builder_fields,
-    category_values,
-    product_categories,
+    builder_menus,
 )
 from tokui.segments.library import library, to_yaml
 from tokui.segments.preview import count_members, make_context, overlap_with, preview
@@ -709,12 +708,8 @@ def _builder(
     try:
         with warehouse(ctx) as con:
             fields = builder_fields(con)
-            values = {
-                f.name: category_values(con, f.name)
-                for f in fields.values()
-                if f.kind == "category"
-            }
-            categories = product_categories(con)
+            menus = builder_menus(con)
+            values, categories = menus.values, menus.categories
             if result is None and action is not None:
                 result = _check(lang, root, meta, definitions, False, con)
     except WarehouseBusyError:
