@@ -13,7 +13,7 @@ from tokui.cli_messages import _messaging, messages_app
 from tokui.clock import utc_naive
 from tokui.messaging.calls import list_tasks, task_payload
 from tokui.messaging.devices import DeviceImportError, import_devices, parse_devices
-from tokui.messaging.postal import DMExportError, batch_bytes, export_batch
+from tokui.messaging.postal import DMExportError, batch_bytes, export_batch, skipped_of
 from tokui.messaging.recipients import resolve
 from tokui.messaging.service import MessagingError
 from tokui.messaging.store import get_template, get_version
@@ -80,13 +80,15 @@ def dm_export(
                 now=utc_naive(messaging.clock.now()),
                 secret=ws.settings.secret_key,
             )
-            data, rows, excluded = batch_bytes(batch), batch.row_count, batch.excluded_count
+            data, rows, skipped = batch_bytes(batch), batch.row_count, skipped_of(batch)
     except DMExportError as exc:
         _fail(str(exc))
     finally:
         ws.close()
     out.write_bytes(data)
-    console.print(f"batch {key}: {rows} row(s) written to {out}, {excluded} excluded")
+    console.print(f"batch {key}: {rows} row(s) written to {out}, {len(skipped)} excluded")
+    for s in skipped:
+        print(f"excluded: customer {s['customer_id']} (message {s['message_id']}): {s['reason']}")
 
 
 @devices_app.command("import")

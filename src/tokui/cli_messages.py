@@ -14,8 +14,14 @@ from typing import Annotated
 import typer
 
 from tokui.cli import FormatOpt, HomeOpt, _emit, _fail, console
-from tokui.clock import SystemClock
+from tokui.clock import SystemClock, utc_naive
 from tokui.config import load_settings
+from tokui.messaging.bounce_intake import (
+    BounceIntakeError,
+    BounceProcessor,
+    IntakeReport,
+    read_mailbox,
+)
 from tokui.messaging.outbox import LIST_FILTERS, list_messages
 from tokui.messaging.service import Messaging, MessagingError
 from tokui.messaging.settings import MessagingSettingsError
@@ -63,6 +69,64 @@ def send_test(
         console.print(f"message {row_id} {mode}")
     else:
         _fail(f"message {row_id} not sent: {'; '.join(stats.errors) or 'see tokui outbox list'}")
+
+
+@messages_app.command("bounces")
+def bounces(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Maildir, mbox, folder of .eml files or one message", show_default=False
+        ),
+    ] = None,
+    imap: Annotated[bool, typer.Option("--imap", help="Poll the [bounces] IMAP folder")] = False,
+    home: HomeOpt = None,
+    fmt: FormatOpt = "text",
+) -> None:
+    """Read bounces (DSNs) and complaints (ARF); suppress per the bounce policy.
+
+    Safe to run again on the same mailbox: what was recorded is not recorded twice.
+    """
+    if (path is None) == (not imap):
+        _fail("give a mailbox PATH or --imap (one of them)")
+    ws, messaging = _messaging(home)
+    try:
+        processor = BounceProcessor(ws.sessions, ws.settings.secret_key, messaging.settings)
+        now = utc_naive(messaging.clock.now())
+        if path is not None:
+            report = processor.process(read_mailbox(path), now)
+        else:
+            report = processor.poll_imap(messaging.settings.bounces, now)
+    except (BounceIntakeError, ValueError) as exc:
+        _fail(str(exc))
+    finally:
+        ws.close()
+    _print_intake(report, fmt)
+
+
+def _print_intake(report: IntakeReport, fmt: str) -> None:
+    if fmt == "json":
+        rows = [
+            {
+                "message": label,
+                "result": o.result,
+                "outbox_id": o.outbox_id,
+                "suppressed": o.suppressed,
+                "detail": o.detail,
+            }
+            for label, o in report.outcomes
+        ]
+        _emit(rows, fmt, "message")
+    else:
+        for label, o in report.outcomes:
+            where = f"message {o.outbox_id}" if o.outbox_id is not None else "-"
+            flag = ", suppressed" if o.suppressed else ""
+            print(f"{label}\t{o.result}{flag}\t{where}\t{o.detail}")
+        print(report.summary())
+    for error in report.errors:
+        print(f"error: {error}")
+    if report.errors:
+        raise typer.Exit(1)
 
 
 async def _deliver(ids: list[int], messaging: Messaging) -> CycleStats:

@@ -319,3 +319,45 @@ def test_dm_download_roles(client: TestClient) -> None:
     assert (
         download.content == "\ufeff郵便番号,住所1,住所2,氏名,敬称,顧客ID,メッセージID\r\n".encode()
     )
+
+
+def test_dm_page_lists_skipped_messages_escaped(
+    client: TestClient, mws: Workspace, clock: FixedClock
+) -> None:
+    """The batch lists what it left out and why; a reason quoting customer data (a
+    postal code with markup) is shown as text."""
+    mws.warehouse.con.execute(
+        "UPDATE customers SET postal_code = '<b>1</b>', dm_opt_in = true WHERE customer_id = 'x'"
+    )
+    messaging = Messaging(mws, clock)
+    with session_scope(mws.sessions) as db:
+        template = create_template(
+            db,
+            key="dm",
+            channel="postal_dm",
+            draft=TemplateDraft(name="DM", text='{"コード": "W25"}'),
+            is_marketing=True,
+            at=utc_naive(NOW),
+            user_id=None,
+            check_context=messaging.sample_context(),
+        )
+        resolved = resolve(messaging, db, "postal_dm", ["c1", "x"])
+        rows = messaging.queue(
+            db, template, get_version(db, template, None), resolved.recipients, "dm"
+        )
+        ids = [r.id for r in rows]
+    login(client, *MARKETER)
+    token = csrf_from(client.get("/messages/dm").text)
+    made = client.post(
+        "/messages/dm/export",
+        data={"key": "dm-1", "encoding": "utf-8-sig", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    page = client.get("/messages/dm").text
+    assert f"<li>c1 (#{ids[0]}): no consent to postal DM</li>" in page
+    assert (
+        f"<li>x (#{ids[1]}): unusable address: postal code &#39;&lt;b&gt;1&lt;/b&gt;&#39; "
+        "is not 7 digits (郵便番号)</li>"
+    ) in page
+    assert "<b>1</b>" not in page

@@ -1,6 +1,7 @@
-"""Postal DM export: exact CSV rows for the print vendor, consent and address filtering,
-UTF-8 with BOM and Shift_JIS, handed-over status and events in one transaction, an
-idempotent re-export, and an encoding error that changes nothing."""
+"""Postal DM export: exact CSV rows for the print vendor, consent and address filtering
+(each skipped message listed with its reason in the batch), UTF-8 with BOM and
+Shift_JIS, handed-over status and events in one transaction, an idempotent re-export,
+and an encoding error naming the customer and column that changes nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from tests.messaging.conftest import NOW
 from tokui.clock import FixedClock, utc_naive
 from tokui.messaging.consent import record_consent
-from tokui.messaging.postal import DMExportError, batch_bytes, export_batch
+from tokui.messaging.postal import DMExportError, batch_bytes, export_batch, skipped_of
 from tokui.messaging.recipients import resolve
 from tokui.messaging.service import Messaging
 from tokui.messaging.store import TemplateDraft, create_template, get_version
@@ -21,6 +22,7 @@ from tokui.state.db import session_scope
 from tokui.state.messages import MessageEventRecord, OutboxMessage
 from tokui.workspace import Workspace
 
+NO_STREET = "unusable address: no street address (住所1 / address1)"
 FIELDS = (
     '{"メッセージ": "{{ customer.name }}様へ冬のご案内", '
     '"ポイント": "{{ points.balance | number }}"}'
@@ -29,8 +31,6 @@ FIELDS = (
 
 def _addresses(ws: Workspace, c1_name: str = "山田 太郎") -> None:
     con = ws.warehouse
-    con.raw_sql("ALTER TABLE customers ADD COLUMN address1 VARCHAR")
-    con.raw_sql("ALTER TABLE customers ADD COLUMN address2 VARCHAR")
     rows = [
         ("c1", c1_name, "100-0005", "東京都", "千代田区丸の内1-1-1", "とくいビル5F", True),
         ("c2", "佐藤 花子", "５３００００１", "大阪府", "北区梅田1-1", "", True),
@@ -100,6 +100,7 @@ def test_export_rows_consent_and_handover(mws: Workspace, clock: FixedClock) -> 
         )
         data = batch_bytes(batch)
         counts = (batch.row_count, batch.excluded_count)
+        skipped = skipped_of(batch)
     c1 = ids[0]
     assert (
         data
@@ -110,10 +111,14 @@ def test_export_rows_consent_and_handover(mws: Workspace, clock: FixedClock) -> 
         ).encode()
     )
     assert counts == (1, 2)
+    assert skipped == [
+        {"message_id": ids[1], "customer_id": "c2", "reason": "no consent to postal DM"},
+        {"message_id": ids[2], "customer_id": "x", "reason": NO_STREET},
+    ]
     assert _statuses(mws) == {
         "c1": ("handed_over", None),
         "c2": ("suppressed", "no consent to postal DM"),
-        "x": ("suppressed", "incomplete address (郵便番号 7 digits, 都道府県, address1, 氏名)"),
+        "x": ("suppressed", NO_STREET),
     }
     with session_scope(mws.sessions) as db:
         events = [
@@ -131,7 +136,7 @@ def test_export_rows_consent_and_handover(mws: Workspace, clock: FixedClock) -> 
     assert sorted(events) == [
         ("c1", "handed_over", "dm-2025-12"),
         ("c2", "suppressed", "no consent to postal DM"),
-        ("x", "suppressed", "incomplete address (郵便番号 7 digits, 都道府県, address1, 氏名)"),
+        ("x", "suppressed", NO_STREET),
     ]
     # The same key again: the same bytes, nothing else changes.
     clock.advance(timedelta(days=1))
@@ -165,7 +170,7 @@ def test_shift_jis_export_and_unencodable_name_changes_nothing(
             secret=mws.settings.secret_key,
         )
     assert str(caught.value) == (
-        "row 2, column 氏名: '𠮷' cannot be written in cp932 (Shift_JIS); export as "
+        "customer c1, 氏名: '𠮷' cannot be written in cp932 (Shift_JIS); export as "
         "utf-8-sig or fix the data"
     )
     assert {s for s, _ in _statuses(mws).values()} == {"queued"}
@@ -205,3 +210,72 @@ def test_bad_batch_key_is_refused(mws: Workspace) -> None:
         export_batch(
             db, mws.warehouse, key="../x", encoding="utf-8-sig", now=utc_naive(NOW), secret="s"
         )
+
+
+def test_each_unusable_address_is_skipped_with_its_reason(
+    mws: Workspace, clock: FixedClock
+) -> None:
+    """One customer per way an address can be unusable, one whose import put the
+    prefecture into address1 too, and one typed with characters Shift_JIS lacks."""
+    con = mws.warehouse
+    people = [
+        # id, name, postal, prefecture, address1, address2
+        ("c1", "山田 太郎", "1000005", "東京都", "千代田区丸の内", "1–1–1\u00a0とくいビル"),
+        ("c2", "佐藤 花子", "5300001", "大阪府", "大阪府大阪市北区梅田", "1-1"),
+        ("x", "", "6008001", "京都府", "京都市下京区", "1"),
+        ("d1", "鈴木 一郎", None, "北海道", "札幌市中央区", "1"),
+        ("d2", "高橋 二郎", "123456", "青森県", "青森市", "1"),
+        ("d3", "田中 三郎", "9800001", None, "仙台市青葉区", "1"),
+    ]
+    for cid, name, postal, pref, a1, a2 in people:
+        if cid.startswith("d"):
+            con.con.execute(
+                "INSERT INTO customers (customer_id, registered_at, email_opt_in, line_opt_in, "
+                "dm_opt_in, push_opt_in, time_zone) VALUES (?, TIMESTAMP '2024-01-01 03:00', "
+                "false, false, true, false, 'Asia/Tokyo')",
+                [cid],
+            )
+        con.con.execute(
+            "UPDATE customers SET name = ?, postal_code = ?, prefecture = ?, address1 = ?, "
+            "address2 = ?, dm_opt_in = true WHERE customer_id = ?",
+            [name, postal, pref, a1, a2, cid],
+        )
+    messaging = Messaging(mws, clock)
+    with session_scope(mws.sessions) as db:
+        template = create_template(
+            db,
+            key="plain-dm",
+            channel="postal_dm",
+            draft=TemplateDraft(name="DM", text='{"コード": "W25"}'),
+            is_marketing=True,
+            at=utc_naive(NOW),
+            user_id=None,
+            check_context=messaging.sample_context(),
+        )
+        resolved = resolve(messaging, db, "postal_dm", [p[0] for p in people])
+        rows = messaging.queue(
+            db, template, get_version(db, template, None), resolved.recipients, "dm-x"
+        )
+        ids = {r.customer_id: r.id for r in rows}
+        batch = export_batch(
+            db,
+            mws.warehouse,
+            key="dm-x",
+            encoding="cp932",
+            now=utc_naive(NOW),
+            secret=mws.settings.secret_key,
+        )
+        lines = batch_bytes(batch).decode("cp932").split("\r\n")
+        skipped = skipped_of(batch)
+    assert lines == [
+        "郵便番号,住所1,住所2,氏名,敬称,顧客ID,メッセージID,コード",
+        f"100-0005,東京都千代田区丸の内,1-1-1 とくいビル,山田 太郎,様,c1,{ids['c1']},W25",
+        f"530-0001,大阪府大阪市北区梅田,1-1,佐藤 花子,様,c2,{ids['c2']},W25",
+        "",
+    ]
+    assert [(s["customer_id"], s["message_id"], s["reason"]) for s in skipped] == [
+        ("x", ids["x"], "unusable address: no name (氏名)"),
+        ("d1", ids["d1"], "unusable address: no postal code (郵便番号)"),
+        ("d2", ids["d2"], "unusable address: postal code '123456' is not 7 digits (郵便番号)"),
+        ("d3", ids["d3"], "unusable address: no prefecture (都道府県)"),
+    ]

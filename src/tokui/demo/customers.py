@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tokui.demo.addresses import street_addresses
 from tokui.demo.calendar import Calendar
 from tokui.demo.catalog import CATEGORIES, SHOPPING_CATEGORIES
 from tokui.demo.config import PERSONA_MODELS, PERSONAS, SPEND_Q, SPEND_SHAPE, SimConfig
@@ -142,9 +143,13 @@ def customers_table(
         pc.utf8_lower(ids), pa.array(rng.choice(["example.jp", "example.com"], n)), "@"
     )
     pref_names = np.array([p[0] for p in PREFECTURES], dtype=object)
-    prefixes = np.array([p[2] for p in PREFECTURES], dtype=object)[c.prefecture]
+    # Streets come from a generator of their own (spawning does not advance `rng`), so
+    # every other column keeps the values it had before addresses were simulated.
+    prefixes, address1, address2 = street_addresses(
+        rng.spawn(1)[0], c.prefecture, [p[0] for p in PREFECTURES]
+    )
     tail = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 10_000, n)), pa.string()), 4, "0")
-    postal = pc.binary_join_element_wise(pa.array(prefixes), tail, "")
+    postal = pc.binary_join_element_wise(prefixes, tail, "")
     phone_mid = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 10_000, n)), pa.string()), 4, "0")
     phone_end = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 10_000, n)), pa.string()), 4, "0")
     phone_pre = pa.array(rng.choice(["090", "080", "070"], n))
@@ -166,6 +171,8 @@ def customers_table(
             "birth_date": c.birth,
             "prefecture": pref_names[c.prefecture],
             "postal_code": postal,
+            "address1": address1,
+            "address2": address2,
             "phone": phone,
             "registered_at": reg_ts,
             "rank": rank,

@@ -151,6 +151,8 @@ class CustomerIn(_Strict):
     birth_date: Day | None = None
     prefecture: Prefecture = None
     postal_code: PostalCode = None
+    address1: Text200 | None = None  # 市区町村・町名 (the prefecture is its own field)
+    address2: Text200 | None = None  # 番地・建物名
     phone: Annotated[str, Field(max_length=40)] | None = None
     registered_at: Timestamp
     rank: Text200 | None = None

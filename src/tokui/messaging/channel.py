@@ -39,10 +39,15 @@ class DeliveryError(Exception):
         code: str = "",
         suppress: str | None = None,
         group: str = "",
+        status: str = "",
     ) -> None:
         super().__init__(message)
         self.code = code
-        # When set (bounce, complaint, blocked), the address goes on the suppression list.
+        # The RFC 3463 status of an email refusal (5.1.1), which decides how a bounce
+        # is treated (tokui.messaging.bounces).
+        self.status = status
+        # When set (complaint, blocked), the address goes on the suppression list; "bounce"
+        # hands the decision to the bounce policy (hard, soft or block by `status`).
         self.suppress = suppress
         # Messages sent in one provider request (a LINE multicast) share the group: they
         # retry at the same moment, together, so the request and its retry key repeat.

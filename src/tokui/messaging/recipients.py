@@ -9,15 +9,17 @@ and phone are read when the batch is exported or the task shown); webhook: the U
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tokui.messaging.context import CustomerData
 from tokui.messaging.devices import active_tokens, token_hash
 from tokui.messaging.service import Messaging, Recipient
 from tokui.state.channels import LineLink
+from tokui.warehouse.subset import only
 
 
 @dataclass
@@ -31,21 +33,33 @@ def _line_ids(messaging: Messaging, db: Session, ids: Sequence[str]) -> dict[str
     con = messaging.ws.warehouse
     customers = con.table("customers")
     rows = (
-        customers.filter(customers.customer_id.isin(list(ids)))
+        only(customers, "customer_id", ids)
         .select("customer_id", "line_user_id")
         .to_pyarrow()
         .to_pylist()
     )
     for r in rows:
         out[str(r["customer_id"])] = r["line_user_id"] or None
-    for link in db.scalars(select(LineLink).where(LineLink.customer_id.in_(list(ids)))):
-        assert link.customer_id is not None
-        out[link.customer_id] = link.line_user_id if link.following else None
+    ordered = list(ids)
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start : start + 5000]
+        for link in db.scalars(select(LineLink).where(LineLink.customer_id.in_(chunk))):
+            assert link.customer_id is not None
+            out[link.customer_id] = link.line_user_id if link.following else None
     return out
 
 
-def resolve(messaging: Messaging, db: Session, channel: str, ids: Sequence[str]) -> Resolved:
-    data = messaging.customers(list(ids))
+def resolve(
+    messaging: Messaging,
+    db: Session,
+    channel: str,
+    ids: Sequence[str],
+    data: Mapping[str, CustomerData] | None = None,
+) -> Resolved:
+    """`data`: the customers' template data when the caller has already loaded it (the
+    scenario engine resolves several channels for one batch)."""
+    if data is None:
+        data = messaging.customers(list(ids))
     result = Resolved()
     line_ids = _line_ids(messaging, db, ids) if channel == "line" else {}
     tokens = active_tokens(db, ids) if channel == "push" else {}

@@ -178,41 +178,64 @@ class Messaging:
     ) -> list[OutboxMessage]:
         """Queue one message per recipient with the key `{key_prefix}:{customer}`; keys
         already queued are skipped (that is what makes a rerun safe)."""
-        channel = self.channel(template.channel)
+        self.channel(template.channel)  # MessagingError when it is not available
         source = source_of(template, version)
         now = utc_naive(self.clock.now())
         items: list[NewMessage] = []
         contexts: dict[str, dict[str, Any]] = {}
         for r in recipients:
-            key = f"{key_prefix}:{r.key_part or r.customer_id or r.address}"
-            items.append(
-                NewMessage(
-                    idempotency_key=key,
-                    channel=template.channel,
-                    recipient=r.address,
-                    customer_id=r.customer_id,
-                    template_version_id=version.id,
-                    is_marketing=template.is_marketing,
-                )
-            )
-            contexts[key] = self.context_for(r)
+            item = self.new_message(template, version, r, key_prefix)
+            items.append(item)
+            contexts[item.idempotency_key] = self.context_for(r)
 
         def render(outbox_id: int, m: NewMessage) -> tuple[dict[str, Any], str | None]:
-            payload = self.render(
-                source,
-                template.channel,
-                contexts[m.idempotency_key],
-                m.recipient,
-                template.is_marketing,
-                outbox_id,
-                m.idempotency_key,
-            )
-            return payload, channel.provider_message_id(outbox_id, m.idempotency_key)
+            return self.render_new(template, source, contexts[m.idempotency_key], outbox_id, m)
 
         created = enqueue_many(db, items, now, render)
         ids = [row_id for row_id, _ in created]
         rows = db.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
         return sorted(rows, key=lambda row: row.id)
+
+    def new_message(
+        self,
+        template: MessageTemplate,
+        version: MessageTemplateVersion,
+        recipient: Recipient,
+        key_prefix: str,
+    ) -> NewMessage:
+        """The outbox row of one recipient, before rendering (see `queue`)."""
+        r = recipient
+        return NewMessage(
+            idempotency_key=f"{key_prefix}:{r.key_part or r.customer_id or r.address}",
+            channel=template.channel,
+            recipient=r.address,
+            customer_id=r.customer_id,
+            template_version_id=version.id,
+            is_marketing=template.is_marketing,
+        )
+
+    def render_new(
+        self,
+        template: MessageTemplate,
+        source: TemplateSource,
+        context: Mapping[str, Any],
+        outbox_id: int,
+        m: NewMessage,
+    ) -> tuple[dict[str, Any], str | None]:
+        """The payload and provider message id of a row inserted by `queue` (or by a
+        caller that inserts a batch itself: tokui.scenarios.engine)."""
+        payload = self.render(
+            source,
+            template.channel,
+            context,
+            m.recipient,
+            template.is_marketing,
+            outbox_id,
+            m.idempotency_key,
+        )
+        return payload, self.channel(template.channel).provider_message_id(
+            outbox_id, m.idempotency_key
+        )
 
     def send_test(
         self,

@@ -23,6 +23,11 @@ neither is ever shown in the UI, logs or exports. Example:
     dkim_domain = "shop.example"
     dkim_selector = "tokui"
     dkim_key_file = "dkim.pem"          # relative to the workspace
+
+    [bounces]
+    domain = "bounces.shop.example"     # envelope sender domain; empty: from_address's
+    imap_host = "imap.shop.example"     # optional: `tokui messages bounces --imap`
+    imap_username = "bounce@shop.example"
 """
 
 from __future__ import annotations
@@ -35,7 +40,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tokui.config import Settings, read_config_file
 
-ENV_PREFIXES = {"email": "TOKUI_SMTP_", "messaging": "TOKUI_MESSAGING_"}
+ENV_PREFIXES = {
+    "email": "TOKUI_SMTP_",
+    "messaging": "TOKUI_MESSAGING_",
+    "bounces": "TOKUI_BOUNCES_",
+}
 
 
 class MessagingSettingsError(ValueError):
@@ -63,6 +72,29 @@ class EmailSettings(BaseModel):
         return self.from_address.rpartition("@")[2] or "localhost"
 
 
+class BounceSettings(BaseModel):
+    """Bounce and complaint handling (tokui.messaging.bounces)."""
+
+    # Each message's envelope sender is local_part+<id>-<signature>@domain (VERP), so a
+    # bounce names its message; off: the envelope sender is [email] from_address.
+    verp: bool = True
+    local_part: str = Field(default="bounce", pattern=r"^[a-z0-9][a-z0-9._-]{0,31}$")
+    # empty: the domain of [email] from_address
+    domain: str = Field(default="", pattern=r"^$|^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+    # A soft bounce (4.x.x, mailbox full) suppresses the address once it is the
+    # soft_limit-th within soft_days days.
+    soft_limit: int = Field(default=3, ge=1, le=100)
+    soft_days: int = Field(default=30, ge=1, le=3650)
+    # The mailbox the bounces arrive in, polled by `tokui messages bounces --imap`.
+    imap_host: str = ""
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_security: Literal["ssl", "starttls", "none"] = "ssl"
+    imap_username: str = ""
+    imap_password: str = Field(default="", repr=False)
+    imap_folder: str = "INBOX"
+    imap_timeout_seconds: float = Field(default=30.0, gt=0)
+
+
 class MessagingSettings(BaseModel):
     sandbox: bool = True
     tracking_base_url: str = ""
@@ -80,6 +112,11 @@ class MessagingSettings(BaseModel):
     backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     lease_seconds: float = Field(default=300.0, gt=0)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    bounces: BounceSettings = Field(default_factory=BounceSettings)
+
+    @property
+    def bounce_domain(self) -> str:
+        return self.bounces.domain or self.email.from_domain
 
 
 def _env_overrides(section: str, model: type[BaseModel]) -> dict[str, Any]:
@@ -101,16 +138,26 @@ def load_messaging_settings(settings: Settings) -> MessagingSettings:
             "tokui.toml [email] password: keep the SMTP password out of the file; set "
             "TOKUI_SMTP_PASSWORD in the environment of `tokui serve` / `tokui outbox run`"
         )
+    bounces = dict(raw.get("bounces", {}))
+    if "imap_password" in bounces:
+        raise MessagingSettingsError(
+            "tokui.toml [bounces] imap_password: keep the password out of the file; set "
+            "TOKUI_BOUNCES_IMAP_PASSWORD in the environment"
+        )
     messaging.update(_env_overrides("messaging", MessagingSettings))
     messaging.pop("email", None)
+    messaging.pop("bounces", None)
     email.update(_env_overrides("email", EmailSettings))
+    bounces.update(_env_overrides("bounces", BounceSettings))
     try:
-        result = MessagingSettings(**messaging, email=EmailSettings(**email))
+        result = MessagingSettings(
+            **messaging, email=EmailSettings(**email), bounces=BounceSettings(**bounces)
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise MessagingSettingsError(
-            f"tokui.toml [messaging]/[email] {where}: {first['msg']}"
+            f"tokui.toml [messaging]/[email]/[bounces] {where}: {first['msg']}"
         ) from None
     if not result.tracking_base_url:
         result.tracking_base_url = f"http://{settings.host}:{settings.port}"

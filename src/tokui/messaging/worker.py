@@ -6,8 +6,9 @@ One cycle (`run_once`):
 3. at send time, not only at enrollment: drop messages to suppressed or erased people
    and marketing to customers whose newest consent record is a withdrawal;
 4. send the rest concurrently, each channel behind its token bucket;
-5. mark every result in one transaction, fenced by the claim token; hard bounces put
-   the address on the suppression list in the same transaction.
+5. mark every result in one transaction, fenced by the claim token; a bounce goes
+   through the bounce policy (tokui.messaging.bounces) in the same transaction: a hard
+   one puts the address on the suppression list, soft ones count towards it.
 
 A crash between 4 and 5 leaves the rows `sending`; step 1 of a later cycle deals with
 them once their lease has run out.
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from tokui.clock import Clock, utc_naive
+from tokui.messaging.bounces import BouncePolicy, apply_bounce, bounce_detail
 from tokui.messaging.channel import (
     BatchChannel,
     Channel,
@@ -33,6 +35,7 @@ from tokui.messaging.channel import (
     SendResult,
 )
 from tokui.messaging.consent import current_consent
+from tokui.messaging.dsn import bounce_kind
 from tokui.messaging.outbox import (
     Claimed,
     RetryPolicy,
@@ -102,6 +105,7 @@ class DeliveryWorker:
             cap=timedelta(seconds=settings.backoff_cap_seconds),
         )
         self.lease = timedelta(seconds=settings.lease_seconds)
+        self.bounce_policy = BouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_days)
         self.buckets = {
             name: TokenBucket(
                 settings.rate_per_second.get(name, ch.capabilities.default_rate_per_second)
@@ -228,6 +232,9 @@ class DeliveryWorker:
         stats: CycleStats,
     ) -> None:
         stats.errors.append(f"{msg.id}: {result}")
+        bounced = result.suppress == "bounce" and not result.temporary
+        status_code = result.status or "5.0.0"
+        kind = bounce_kind(status_code)
         status = mark_failed(
             db,
             msg,
@@ -238,13 +245,25 @@ class DeliveryWorker:
             # Rows of one provider request retry together (the same delay from the same
             # seed), so the request repeats with the same members and retry key.
             rng=random.Random(result.group) if result.group else self.rng,  # noqa: S311
-            bounced=result.suppress == "bounce",
+            bounced=bounced,
+            detail=bounce_detail(kind, status_code, str(result)) if bounced else None,
         )
         if status == "failed_temp":
             stats.retrying += 1
             return
         stats.failed += 1
-        if result.suppress:
+        if bounced:
+            apply_bounce(
+                db,
+                recipient=msg.recipient,
+                customer_id=msg.customer_id,
+                outbox_id=msg.id,
+                kind=kind,
+                detail=bounce_detail(kind, status_code, str(result)),
+                at=at,
+                policy=self.bounce_policy,
+            )
+        elif result.suppress:
             suppress(
                 db,
                 channel=msg.channel,

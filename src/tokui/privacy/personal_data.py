@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from tokui.features.customer_features import FEATURES
 from tokui.features.hashing import HASHES
+from tokui.features.rank_history import RANK_CHANGES, RANK_RULES
 from tokui.messaging.events import MESSAGE_EVENTS
 from tokui.models.scores import (
     CUSTOMER_SCORES,
@@ -55,6 +56,8 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
     PersonalTable("point_transactions"),
     PersonalTable("coupon_grants"),
     PersonalTable(FEATURES, derived=True),
+    # A history the refresh appends to (not rebuilt); erased with the customer.
+    PersonalTable(RANK_CHANGES),
     PersonalTable(HASHES, derived=True),
     PersonalTable(MEMBERSHIPS, derived=True),
     PersonalTable(SEGMENT_EVENTS, derived=True),
@@ -69,6 +72,8 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
 NOT_PERSONAL: dict[str, str] = {
     "products": "the catalogue",
     "coupons": "coupon definitions; who got one is in coupon_grants",
+    "stock_events": "stock changes of products",
+    RANK_RULES: "the shop's rank rules of the last refresh",
     DAILY_SALES: "totals per day and kind; no customer in a row (rebuilt by the refresh)",
     SIZES: "member counts per segment and date",
     PRODUCT_PAIRS.name: "products bought together, counted over all orders",

@@ -69,6 +69,9 @@ class DMBatch(Base):
     encoding: Mapped[str] = mapped_column(String(20))
     row_count: Mapped[int] = mapped_column(Integer)
     excluded_count: Mapped[int] = mapped_column(Integer)
+    # The queued messages left out of this batch, with why (JSON list of message_id,
+    # customer_id, reason): no consent, no usable address, suppressed.
+    skipped: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     # The exact bytes handed over, so a re-export gives the vendor the same file.
     content: Mapped[str] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

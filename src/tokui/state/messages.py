@@ -160,6 +160,7 @@ class MessageEventRecord(Base):
     suppressed: appended with the state change, exported to the warehouse."""
 
     __tablename__ = "message_event_log"
+    __table_args__ = (Index("ix_message_event_log_event_at", "event", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     outbox_id: Mapped[int | None] = mapped_column(

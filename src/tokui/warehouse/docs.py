@@ -37,7 +37,10 @@ def render() -> str:
         if spec.foreign_keys:
             refs = ", ".join(f"{c} → {t}" for c, t in spec.foreign_keys.items())
             parts.append(f"; references / 参照: {refs}")
-        parts.append(".\n\n| column | type | null | 意味 | meaning | values |\n")
+        parts.append(".\n\n")
+        if spec.note:
+            parts.append(f"{spec.note}\n\n")
+        parts.append("| column | type | null | 意味 | meaning | values |\n")
         parts.append("|---|---|---|---|---|---|\n")
         for c in spec.columns:
             null = "yes" if c.nullable else "no"

@@ -150,10 +150,15 @@ def bulk_load(
             with transaction(con) as execute:
                 if replace:
                     execute(sge.delete(table_ref(table)).sql(dialect))
+                # Columns by name: a table upgraded by create_schema has added ones last.
                 execute(
-                    sge.insert(sge.select("*").from_(table_ref(name)), table_ref(table)).sql(
-                        dialect
-                    )
+                    sge.insert(
+                        sge.select(*[sge.column(c, quoted=True) for c in spec.column_names]).from_(
+                            table_ref(name)
+                        ),
+                        table_ref(table),
+                        columns=[sge.to_identifier(c, quoted=True) for c in spec.column_names],
+                    ).sql(dialect)
                 )
         finally:
             con.con.unregister(name)

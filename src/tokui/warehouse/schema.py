@@ -39,6 +39,7 @@ class TableSpec:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     foreign_keys: dict[str, str] = field(default_factory=dict)  # column -> "table.column"
+    note: str = ""  # how the table is filled, for docs/data-model.md
 
     @property
     def schema(self) -> ibis.Schema:
@@ -79,6 +80,7 @@ WEB_EVENT_TYPES = (
     "login",
 )
 POINT_KINDS = ("earn", "use", "expire", "adjust")
+STOCK_EVENT_TYPES = ("out_of_stock", "restock")
 DISCOUNT_TYPES = ("amount", "percent", "free_shipping")
 
 CUSTOMERS = TableSpec(
@@ -94,6 +96,20 @@ CUSTOMERS = TableSpec(
         C("birth_date", "date", True, "生年月日", "Date of birth"),
         C("prefecture", "string", True, "都道府県", "Prefecture (e.g. 東京都)"),
         C("postal_code", "string", True, "郵便番号 (7桁)", "Postal code, 7 digits"),
+        C(
+            "address1",
+            "string",
+            True,
+            "住所1 (市区町村・町名など。都道府県は別の列)",
+            "Address line 1: city and town onwards (the prefecture is its own column)",
+        ),
+        C(
+            "address2",
+            "string",
+            True,
+            "住所2 (続き: 番地・建物名・部屋番号など)",
+            "Address line 2: the rest (block number, building, room)",
+        ),
         C("phone", "string", True, "電話番号", "Phone number"),
         C("registered_at", "timestamp", False, "会員登録日時 (UTC)", "Registration time (UTC)"),
         C("rank", "string", True, "会員ランク", "Membership rank"),
@@ -107,6 +123,11 @@ CUSTOMERS = TableSpec(
         C("updated_at", "timestamp", True, "最終更新日時 (UTC)", "Last update (UTC)"),
     ),
     ("customer_id",),
+    note="The postal address is `postal_code`, `prefecture`, `address1` and `address2`; "
+    "a postal DM prints 〒, 都道府県 + address1, address2 and the name (docs/messaging.md). "
+    "The Shopify and EC-CUBE profiles map their address columns onto them (EC-CUBE 住所1 / "
+    "住所2; Shopify City + Address1 / Address2). 郵送DMの宛名は郵便番号・都道府県・住所1・"
+    "住所2・氏名から作ります。",
 )
 
 PRODUCTS = TableSpec(
@@ -307,6 +328,29 @@ COUPON_GRANTS = TableSpec(
     {"coupon_id": "coupons.coupon_id", "customer_id": "customers.customer_id"},
 )
 
+# Stock changes over time: products only holds the current status, and a restock notice
+# needs the moment a product came back (and when it ran out, to know who waited for it).
+STOCK_EVENTS = TableSpec(
+    "stock_events",
+    "在庫の変化",
+    "Stock changes",
+    (
+        C("event_id", "string", False, "イベントID", "Event id"),
+        C("product_id", "string", False, "商品ID", "Product id"),
+        C("occurred_at", "timestamp", False, "発生日時 (UTC)", "Time (UTC)"),
+        C("event_type", "string", False, "種別 (在庫切れ/再入荷)", "Type", STOCK_EVENT_TYPES),
+        C("quantity", "int64", True, "変化後の在庫数", "Units in stock after the change"),
+    ),
+    ("event_id",),
+    {"product_id": "products.product_id"},
+    note="One row per change of a product's stock: `out_of_stock` when it runs out, `restock` "
+    "when it can be bought again. Import it from the cart's stock history with an import "
+    "profile (product imports only keep the current status); the demo simulator writes it "
+    "from its stock-outs. The restock trigger (docs/scenarios.md) reads it: the customers who "
+    "favourited the product, or viewed or carted it while it was out, get the notice. "
+    "在庫切れ・再入荷の履歴。再入荷通知シナリオが使います。",
+)
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (
@@ -321,6 +365,7 @@ TABLES: dict[str, TableSpec] = {
         POINT_TRANSACTIONS,
         COUPONS,
         COUPON_GRANTS,
+        STOCK_EVENTS,
     )
 }
 
@@ -346,12 +391,32 @@ def create_table_sql(spec: TableSpec, dialect: str) -> str:
     return create.sql(dialect)
 
 
+def add_column_sql(spec: TableSpec, column: str, dialect: str) -> str:
+    """ALTER TABLE ... ADD COLUMN for a nullable column declared after the table was made."""
+    [definition] = [d for d in spec.schema.to_sqlglot_column_defs(dialect) if d.name == column]
+    alter = sge.Alter(
+        this=sge.Table(this=sge.to_identifier(spec.name, quoted=True)),
+        kind="TABLE",
+        actions=[definition],
+    )
+    return alter.sql(dialect)
+
+
 def create_schema(con: BaseBackend) -> list[str]:
-    """Create every missing canonical table; returns the names created."""
+    """Create every missing canonical table; returns the names created.
+
+    A table made by an older version gets the nullable columns declared since (added at
+    the end; loads name their columns, so the order does not matter).
+    """
     existing = set(con.list_tables())
     created = []
     for spec in TABLES.values():
         if spec.name in existing:
+            present = set(con.table(spec.name).columns)
+            for col in spec.columns:
+                if col.name not in present and col.nullable:
+                    with transaction(con) as execute:
+                        execute(add_column_sql(spec, col.name, dialect_of(con)))
             continue
         with transaction(con) as execute:
             execute(create_table_sql(spec, dialect_of(con)))

@@ -1,9 +1,15 @@
 """Email over SMTP, to any provider (SES, SendGrid, a shop's own server).
 
 Error classes follow the reply codes (RFC 5321): 4xx is temporary and retried; 5xx to
-RCPT TO means the mailbox does not exist or refuses us, so the message fails for good
-and the address is suppressed (a hard bounce). Other 5xx replies (content rejected,
-sender refused) fail the message without blaming the recipient. Connection problems,
+RCPT TO fails the message for good as a bounce, and the bounce policy
+(tokui.messaging.bounces) reads its enhanced status code: 5.1.1 (no such user) suppresses
+the address, 5.2.2 (mailbox full) counts as a soft bounce, 5.7.1 (a policy block)
+suppresses nothing. Other 5xx replies (content rejected, sender refused) fail the
+message without blaming the recipient.
+
+The envelope sender (MAIL FROM) is the message's own signed VERP address
+(tokui.messaging.verp) unless `[bounces] verp = false`, so a bounce that arrives later
+names its message. Connection problems,
 timeouts and authentication failures are temporary: they are the sender's problem and
 the message should go once it is fixed.
 
@@ -15,6 +21,7 @@ of resending (see tokui.messaging.channel).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aiosmtplib
@@ -34,8 +41,16 @@ from tokui.messaging.email_render import render_email
 from tokui.messaging.mime import AddressError, DKIMKey, build_email, check_address, message_id
 from tokui.messaging.settings import MessagingSettings, dkim_key
 from tokui.messaging.smtp_pool import SMTPPool
+from tokui.messaging.verp import VERPSigner
 
 SUPPRESS_BOUNCE = "bounce"
+_ENHANCED = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})(?![\d.])")
+
+
+def reply_status(code: int, message: str) -> str:
+    """The RFC 3463 status of an SMTP reply: its enhanced code, else class.0.0."""
+    found = _ENHANCED.match(message)
+    return found.group(1) if found else f"{code // 100}.0.0"
 
 
 class EmailChannel:
@@ -45,7 +60,11 @@ class EmailChannel:
     )
 
     def __init__(
-        self, settings: MessagingSettings, clock: Clock, workspace: Settings | None = None
+        self,
+        settings: MessagingSettings,
+        clock: Clock,
+        workspace: Settings | None = None,
+        secret: str | None = None,
     ) -> None:
         self.settings = settings
         self.email = settings.email
@@ -53,6 +72,19 @@ class EmailChannel:
         key = dkim_key(workspace, self.email) if workspace is not None else None
         self.dkim = DKIMKey(self.email.dkim_domain, self.email.dkim_selector, key) if key else None
         self._pool: SMTPPool | None = None
+        if secret is None and workspace is not None:
+            secret = workspace.secret_key
+        bounces = settings.bounces
+        self.verp = (
+            VERPSigner(secret, bounces.local_part, settings.bounce_domain)
+            if bounces.verp and secret
+            else None
+        )
+
+    def envelope_sender(self, outbox_id: int) -> str:
+        if self.verp is None:
+            return self.email.from_address
+        return self.verp.envelope_sender(outbox_id)
 
     @property
     def pool(self) -> SMTPPool:
@@ -69,6 +101,11 @@ class EmailChannel:
         if self.email.reply_to:
             try:
                 check_address(self.email.reply_to, "[email] reply_to")
+            except AddressError as exc:
+                problems.append(str(exc))
+        if self.verp is not None:
+            try:
+                check_address(self.envelope_sender(1), "[bounces] envelope sender")
             except AddressError as exc:
                 problems.append(str(exc))
         if not self.email.host:
@@ -118,7 +155,7 @@ class EmailChannel:
         try:
             async with self.pool.connection() as smtp:
                 errors, response = await smtp.sendmail(
-                    self.email.from_address, [message.recipient], data
+                    self.envelope_sender(message.outbox_id), [message.recipient], data
                 )
         except Exception as exc:  # classified below; nothing escapes unclassified
             raise self.classify(exc) from exc
@@ -136,9 +173,12 @@ class EmailChannel:
             return TemporaryDeliveryError("recipient refused", code="rcpt")
         if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
             text = f"{exc.code} {exc.message} (RCPT TO)"
+            status = reply_status(exc.code, exc.message)
             if 500 <= exc.code < 600:
-                return PermanentDeliveryError(text, code=str(exc.code), suppress=SUPPRESS_BOUNCE)
-            return TemporaryDeliveryError(text, code=str(exc.code))
+                return PermanentDeliveryError(
+                    text, code=str(exc.code), suppress=SUPPRESS_BOUNCE, status=status
+                )
+            return TemporaryDeliveryError(text, code=str(exc.code), status=status)
         if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
             return TemporaryDeliveryError(
                 f"SMTP authentication failed ({exc.code}); check [email] username and "

@@ -41,6 +41,7 @@ from tokui.messaging.postal import (
     batch_bytes,
     export_batch,
     list_batches,
+    skipped_of,
 )
 from tokui.messaging.service import Messaging, MessagingError
 from tokui.messaging.settings import MessagingSettingsError
@@ -183,6 +184,7 @@ def dm_page(request: Request, user: Marketer) -> Response:
             )
         )
         batches = list_batches(db)
+        skipped = {b.id: skipped_of(b) for b in batches}
         default_encoding = _messaging(request).channel_settings.postal_dm.encoding
     return render(
         request,
@@ -190,6 +192,7 @@ def dm_page(request: Request, user: Marketer) -> Response:
         {
             "queued": queued,
             "batches": batches,
+            "skipped": skipped,
             "encodings": ENCODINGS,
             "default_encoding": default_encoding,
             "default_key": "dm-" + ctx.clock.now().strftime("%Y%m%d-%H%M"),
