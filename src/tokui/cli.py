@@ -608,3 +608,9 @@ app.add_typer(calls_app, name="calls")
 from tokui.cli_scenarios import scenarios_app  # noqa: E402
 
 app.add_typer(scenarios_app, name="scenarios")
+
+# --- measurement: uplift, A/B tests, KPIs, the weekly report (issue 10) ---------------
+
+from tokui.cli_measure import measure_app  # noqa: E402
+
+app.add_typer(measure_app, name="measure")

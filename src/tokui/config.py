@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     port: int = 8000
     default_language: str = "ja"
     secure_cookies: bool = False
+    # Global control group: this share of customers (a stable hash of the id) gets no
+    # scenario at all, so the total effect of all marketing can be measured
+    # (tokui.scenarios.control, docs/measurement.md). 0 turns it off.
+    global_control_percent: float = Field(default=0.0, ge=0, le=50)
 
     @classmethod
     def settings_customise_sources(
@@ -126,6 +130,10 @@ port = 8000
 default_language = "ja"
 # Set to true behind HTTPS so cookies carry the Secure flag.
 secure_cookies = false
+
+# Measurement: a stable share of customers (percent) that no scenario messages, to
+# measure what all marketing together adds. 0 = off.
+# global_control_percent = 5
 """
 
 

@@ -591,3 +591,20 @@ def test_wait_until_a_segment_entry(sws: Workspace, clock: FixedClock) -> None:
     assert [c for _, _, c in outbox(sws)] == ["c1"]
     assert journal(sws, "c3") == [("vip", "timeout", "")]
     assert [x[2] for x in enrollments(sws)] == ["completed"] * 3
+
+
+def test_entry_condition_lets_in_only_those_it_holds_for(sws: Workspace, clock: FixedClock) -> None:
+    """A weekly trigger fires for everyone on Tuesday 2026-01-06; the entry condition
+    (two orders or more, on the features of 2026-01-05) keeps c3 (three orders) and
+    leaves out c1 (one) and c2 (none)."""
+    condition = {"type": "compare", "field": "frequency", "op": "ge", "value": 2}
+    install(
+        sws,
+        clock,
+        trigger={"type": "weekly", "weekday": 1},
+        entry={"reentry": "never", "condition": condition},
+    )
+    engine = Engine(Messaging(sws, clock), clock)
+    clock.set(datetime(2026, 1, 6, 3, tzinfo=clock.now().tzinfo))  # 12:00 JST
+    assert engine.tick().enrolled == 1
+    assert [(c, o) for c, o, _, _ in enrollments(sws)] == [("c3", "weekly:2026-01-06")]

@@ -211,3 +211,78 @@ def _erfinv(x: np.ndarray) -> np.ndarray:
     from scipy.special import erfinv
 
     return np.asarray(erfinv(x), dtype=np.float64)
+
+
+# --- A response the engine can drive: extra orders with a known uplift ------------------
+
+
+@dataclass(frozen=True)
+class ExtraOrderModel:
+    """The simplest response with a known causal effect, for the holdout simulation
+    (tokui.demo.experiment): each message sent to a customer makes them place one extra
+    order with probability `p`, `value` yen, at a uniform delay in (0, max_delay_days]
+    after the send. Customers who get no message (held out, no consent) get no extra
+    order; the simulator's own orders are untouched, so they are what everyone would have
+    bought anyway.
+
+    True effects over a set of enrolled customers, with s_i = 1 when customer i would be
+    sent the message and b_i = 1 when they buy anyway within the window:
+      revenue per customer:  p · value · mean(s_i)
+      conversion rate:       p · mean(s_i · (1 − b_i))   (an extra order of someone who
+                                                          buys anyway adds revenue, not
+                                                          a conversion)
+    as long as max_delay_days plus the time from entry to the send fits in the window.
+    Draws hash (seed, message id): the same message always gives the same reaction.
+    """
+
+    p: float
+    value: int = 3000
+    max_delay_days: float = 3.0
+    seed: int = 0
+    product_id: str = "EXTRA"
+    category: str = "ギフトセット"
+
+    def draw(self, message_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ordered?, delay in days) per message."""
+        ids = np.asarray(message_ids, dtype=np.int64)
+        ordered = _uniform(self.seed, "extra-order", ids, 1) < self.p
+        delay = (1 - _uniform(self.seed, "extra-order", ids, 2)) * self.max_delay_days
+        return ordered, delay
+
+    def orders(self, sends: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Orders and order lines (canonical warehouse columns) for `sends`, a frame of
+        message_id, customer_id and sent_at (naive UTC)."""
+        ordered, delay = self.draw(sends["message_id"].to_numpy())
+        hit = sends[ordered].copy()
+        at = pd.to_datetime(hit["sent_at"]) + pd.to_timedelta(delay[ordered], unit="D")
+        ids = [f"X{self.seed}-{m}" for m in hit["message_id"]]
+        n = len(hit)
+        orders = pd.DataFrame(
+            {
+                "order_id": ids,
+                "customer_id": hit["customer_id"].astype(str).to_numpy(),
+                "ordered_at": at.dt.floor("s").to_numpy(),
+                "status": ["completed"] * n,
+                "channel": ["web"] * n,
+                "subtotal": [self.value] * n,
+                "discount": [0] * n,
+                "shipping_fee": [0] * n,
+                "points_used": [0] * n,
+                "total": [self.value] * n,
+                "points_earned": [0] * n,
+                "is_gift": [False] * n,
+            }
+        )
+        items = pd.DataFrame(
+            {
+                "order_id": ids,
+                "line_no": [1] * n,
+                "product_id": [self.product_id] * n,
+                "product_name": ["おすすめセット"] * n,
+                "category": [self.category] * n,
+                "quantity": [1] * n,
+                "unit_price": [self.value] * n,
+                "amount": [self.value] * n,
+            }
+        )
+        return orders, items

@@ -4,7 +4,9 @@ Only the last `web_days` days are generated (a shop's tag is younger than the sh
 Every one-off order has a session that views and carts its products; abandoned cart
 sessions come at `cart_abandonment / (1 - cart_abandonment)` per ordering session;
 active customers browse at a persona rate; people about to cancel a subscription visit
-less; visitors browse anonymously before registering and keep their cookie after.
+less; some come for a product while it is out of stock (they view it and often favourite
+it, to hear when it is back); visitors browse anonymously before registering and keep
+their cookie after.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ SEARCH_WORDS = np.array(
     dtype=object,
 )
 MINUTE = 1.0 / 1440.0
+WAITERS_PER_1000 = 15.0  # active customers per 1,000 who look for a product in a 30-day stock-out
+WAITER_FAVOURITES = 0.4  # share of them who favourite it (入荷待ち)
 
 
 @dataclass
@@ -171,6 +175,7 @@ def build_web_events(
     catalog: Catalog,
     picker: ProductPicker,
     inactive_t: np.ndarray,
+    waiting_rng: np.random.Generator | None = None,
 ) -> WebEvents:
     days = float(cal.days)
     w0 = max(0.0, days - cfg.web_days)
@@ -325,6 +330,9 @@ def build_web_events(
             category=catalog.category[op],
         )
 
+    if waiting_rng is not None:
+        _waiting(b, waiting_rng, catalog, c, w0, days, inactive_t)
+
     # 4. anonymous visits before registering, with the cookie kept afterwards
     new = np.flatnonzero(c.reg_day >= w0 + 3)
     n_anon = rng.integers(0, 3, len(new))
@@ -398,3 +406,46 @@ def web_table(
             "source": pc.fill_null(pa.nulls(n, pa.string()), "tag"),
         }
     )
+
+
+def _waiting(
+    b: _Builder,
+    rng: np.random.Generator,
+    catalog: Catalog,
+    c: Customers,
+    w0: float,
+    days: float,
+    inactive_t: np.ndarray,
+) -> None:
+    """Visits for a product while it is out of stock: active members come for it, view it
+    and some favourite it. Drawn from their own random stream, so the rest of the web
+    behaviour stays as it was."""
+    out = np.flatnonzero((catalog.stockout_from < days) & (catalog.stockout_to > w0))
+    for i in out:
+        lo = max(float(catalog.stockout_from[i]), w0)
+        hi = min(float(catalog.stockout_to[i]), days)
+        if hi <= lo:
+            continue
+        n = rng.poisson(WAITERS_PER_1000 * len(c) / 1000 * (hi - lo) / 30)
+        if not n:
+            continue
+        who = rng.integers(len(c), size=n)
+        t = lo + rng.random(n) * (hi - lo)
+        able = c.buyer[who] & (c.reg_day[who] < t) & (inactive_t[who] + 14 > t)
+        who, t = who[able], t[able]
+        if not len(who):
+            continue
+        sess = b.sessions(np.full(len(who), 2, np.int8))
+        prod = np.full(len(who), i)
+        cat = catalog.category[prod]
+        b.add(t, PRODUCT, who, who, sess, product=prod, category=cat)
+        fav = rng.random(len(who)) < WAITER_FAVOURITES
+        b.add(
+            t[fav] + 0.3 * MINUTE,
+            FAVORITE,
+            who[fav],
+            who[fav],
+            sess[fav],
+            product=prod[fav],
+            category=cat[fav],
+        )

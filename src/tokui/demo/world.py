@@ -33,7 +33,21 @@ from tokui.demo.subscriptions import (
 )
 from tokui.demo.web import WebEvents, build_web_events, web_table
 
-STREAMS = ("catalog", "customers", "purchases", "subscriptions", "orders", "web", "tables", "ids")
+# New streams go at the end: SeedSequence.spawn gives the first ones the same seeds
+# whatever the count, so adding one leaves every existing table as it was.
+STREAMS = (
+    "catalog",
+    "customers",
+    "purchases",
+    "subscriptions",
+    "orders",
+    "web",
+    "tables",
+    "ids",
+    "profile",
+    "stock",
+)
+PROFILE_UPDATE_SHARE = 0.15  # members who change their details (address...) at some point
 
 
 class Tables(dict[str, pa.Table]):
@@ -97,11 +111,68 @@ def simulate(config: SimConfig) -> World:
     dropped = (counts > 0) & (counts >= customers.purchases_until_dropout)
     inactive_t = np.where(dropped, last, np.inf)
     web = build_web_events(
-        rng["web"], config, cal, customers, purchases, orders, subs, catalog, picker, inactive_t
+        rng["web"],
+        config,
+        cal,
+        customers,
+        purchases,
+        orders,
+        subs,
+        catalog,
+        picker,
+        inactive_t,
+        waiting_rng=rng["stock"],
     )
     world = World(config, cal, catalog, customers, purchases, subs, orders, points, web, inactive_t)
     _lay_out(world, rng["tables"], rng["ids"])
+    _profile_updates(world, rng["profile"])
+    _stock_events(world)
     return world
+
+
+def _profile_updates(w: World, rng: np.random.Generator) -> None:
+    """Some members change their details after registering (an address, a phone):
+    customers.updated_at is then the time of the last change (the attribute-change
+    scenario triggers on it); for the rest it stays the registration time."""
+    c, cal = w.customers, w.calendar
+    days = float(cal.days)
+    # at least an hour after registering, and before the end of the simulation
+    span = np.maximum(days - c.reg_day - 1 / 24, 0.0)
+    changed = (rng.random(len(c)) < PROFILE_UPDATE_SHARE) & (span > 0)
+    when = c.reg_day + 1 / 24 + rng.random(len(c)) * span
+    t = np.where(changed, when, c.reg_day)
+    table = w.tables["customers"]
+    i = table.column_names.index("updated_at")
+    w.tables["customers"] = table.set_column(i, "updated_at", pa.array(cal.to_utc(t)))
+
+
+def _stock_events(w: World) -> None:
+    """Each stock-out of the catalogue that began before the end, and its restock if the
+    product came back before the end."""
+    cat, cal = w.catalog, w.calendar
+    days = float(cal.days)
+    out = np.flatnonzero(cat.stockout_from < days)
+    back = out[cat.stockout_to[out] < days]
+    product = np.concatenate([out, back])
+    t = np.concatenate([cat.stockout_from[out], cat.stockout_to[back]])
+    kind = np.concatenate(
+        [
+            np.full(len(out), "out_of_stock", dtype=object),
+            np.full(len(back), "restock", dtype=object),
+        ]
+    )
+    qty = np.concatenate([np.zeros(len(out), np.int64), cat.stock_quantity[back]])
+    srt = np.lexsort((product, t))
+    unknown = (kind[srt] == "restock") & (qty[srt] <= 0)
+    w.tables["stock_events"] = pa.table(
+        {
+            "event_id": _seq("ST", len(t), 7),
+            "product_id": pa.array(cat.product_id).take(pa.array(product[srt], type=pa.int64())),
+            "occurred_at": pa.array(cal.to_utc(t[srt]), type=pa.timestamp("us")),
+            "event_type": pa.array(kind[srt], type=pa.string()),
+            "quantity": pa.array(qty[srt], type=pa.int64(), mask=unknown),
+        }
+    )
 
 
 def _seq(prefix: str, n: int, width: int) -> pa.Array:

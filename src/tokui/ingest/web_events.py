@@ -26,7 +26,7 @@ import uuid
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +71,9 @@ class EventWrite:
     duplicates: int
     linked: int  # new browser-to-customer links
     stitched: int  # events of the batch given a customer from a link
+    # (event_type, customer_id, occurred_at) of the batch's events with a customer, for
+    # the scenario timers (tokui.scenarios.timers).
+    attributed: list[tuple[str, str, datetime]] = field(default_factory=list)
 
 
 def ensure_identity_table(con: BaseBackend) -> None:
@@ -181,7 +184,12 @@ def write_events(con: BaseBackend, events: Sequence[WebEventIn], source: str) ->
         accepted = run(_insert_sql(con, WEB_EVENTS, events_stage, ("event_id",)))
         if new_links:
             run(_insert_sql(con, WEB_IDENTITIES, links_stage, WEB_IDENTITIES.primary_key))
-    return EventWrite(len(events), accepted, len(events) - accepted, len(new_links), stitched)
+    attributed = [
+        (e.event_type, c, e.occurred_at) for e, c in zip(kept, customers, strict=True) if c
+    ]
+    return EventWrite(
+        len(events), accepted, len(events) - accepted, len(new_links), stitched, attributed
+    )
 
 
 def _events_arrow(kept: list[WebEventIn], customers: list[str | None], source: str) -> pa.Table:

@@ -85,18 +85,59 @@ def compare_means(
     b = np.asarray(control, dtype=float)
     if a.size < 2 or b.size < 2:
         raise ValueError("each group needs at least two customers")
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    diff = float(a.mean() - b.mean())
+    return _welch(
+        float(a.mean()),
+        float(a.var(ddof=1)),
+        a.size,
+        float(b.mean()),
+        float(b.var(ddof=1)),
+        b.size,
+        alpha,
+    )
+
+
+def compare_means_from_sums(
+    n_t: int,
+    sum_t: float,
+    sumsq_t: float,
+    n_c: int,
+    sum_c: float,
+    sumsq_c: float,
+    alpha: float = 0.05,
+) -> MeanComparison:
+    """compare_means from each group's count, sum and sum of squares, so the per-customer
+    values can stay in the database (they are summed there)."""
+    if n_t < 2 or n_c < 2:
+        raise ValueError("each group needs at least two customers")
+    return _welch(
+        sum_t / n_t,
+        _variance(n_t, sum_t, sumsq_t),
+        n_t,
+        sum_c / n_c,
+        _variance(n_c, sum_c, sumsq_c),
+        n_c,
+        alpha,
+    )
+
+
+def _variance(n: int, total: float, sumsq: float) -> float:
+    # max(0, ...): rounding can leave a tiny negative for constant values.
+    return max(0.0, (sumsq - total * total / n) / (n - 1))
+
+
+def _welch(
+    mean_a: float, var_a: float, n_a: int, mean_b: float, var_b: float, n_b: int, alpha: float
+) -> MeanComparison:
+    va, vb = var_a / n_a, var_b / n_b
+    diff = mean_a - mean_b
     se = math.sqrt(va + vb)
     if se == 0:
-        return MeanComparison(float(a.mean()), float(b.mean()), diff, (diff, diff), 0.0, 1.0)
-    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+        return MeanComparison(mean_a, mean_b, diff, (diff, diff), 0.0, 1.0)
+    df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
     tcrit = float(stats.t.ppf(1 - alpha / 2, df))
     t = diff / se
     p = float(2 * stats.t.sf(abs(t), df))
-    return MeanComparison(
-        float(a.mean()), float(b.mean()), diff, (diff - tcrit * se, diff + tcrit * se), t, p
-    )
+    return MeanComparison(mean_a, mean_b, diff, (diff - tcrit * se, diff + tcrit * se), t, p)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 import ibis
 from ibis.backends import BaseBackend
 
+from tokui.warehouse.subset import only
+
 # Keys of `customer` in templates, and the table each comes from.
 CUSTOMER_FIELDS: tuple[str, ...] = (
     "customer_id",
@@ -58,6 +60,9 @@ COUPON_FIELDS: tuple[str, ...] = (
     "expires_at",
 )
 RECOMMENDATION_FIELDS: tuple[str, ...] = ("product_id", "name", "price", "url", "image_url")
+# Products of the customer's latest recommendations (tokui.models.recommend) a message
+# sees, best first, when the caller gives none of its own.
+RECOMMENDED = 3
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class CustomerData:
 
     customer: dict[str, Any]
     coupons: list[dict[str, Any]] = field(default_factory=list)
+    recommendations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def plain(value: Any, tz: ZoneInfo) -> Any:
@@ -121,7 +127,7 @@ def load_customers(
         return {}
     tables = set(con.list_tables())
     c = con.table("customers")
-    expr = c.filter(c.customer_id.isin(ids)).select(*CUSTOMER_FIELDS)
+    expr = only(c, "customer_id", ids).select(*CUSTOMER_FIELDS)
     if "customer_features" in tables:
         f = con.table("customer_features")
         present = [name for name in FEATURE_FIELDS if name in f.columns]
@@ -135,7 +141,27 @@ def load_customers(
     if out and {"coupons", "coupon_grants"} <= tables:
         for cid, coupons in _coupons(con, list(out), now, tz).items():
             out[cid].coupons = coupons
+    if out and {"recommendations", "products"} <= tables:
+        for cid, items in _recommended(con, list(out), tz).items():
+            out[cid].recommendations = items
     return out
+
+
+def _recommended(
+    con: BaseBackend, customer_ids: list[str], tz: ZoneInfo
+) -> dict[str, list[dict[str, Any]]]:
+    """The top RECOMMENDED products of each customer's last recommendations, with the
+    catalogue's name and price (url and image_url are not in the catalogue: None)."""
+    r = only(con.table("recommendations"), "customer_id", customer_ids)
+    r = r.filter(r["rank"] <= RECOMMENDED)
+    p = con.table("products").select("product_id", "name", "price")
+    joined = r.join(p, "product_id").select("customer_id", "rank", "product_id", "name", "price")
+    joined = joined.order_by([joined.customer_id, joined["rank"], joined.product_id])
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in _records(joined, tz):
+        item = {name: row.get(name) for name in RECOMMENDATION_FIELDS}
+        grouped.setdefault(row["customer_id"], []).append(item)
+    return grouped
 
 
 def _coupons(
@@ -144,8 +170,8 @@ def _coupons(
     g = con.table("coupon_grants")
     k = con.table("coupons")
     at = ibis.literal(now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None), type="timestamp")
+    g = only(g, "customer_id", customer_ids)
     usable = g.filter(
-        g.customer_id.isin(customer_ids),
         g.used_at.isnull(),
         g.expires_at.isnull() | (g.expires_at > at),
     )
@@ -191,7 +217,9 @@ def template_context(
             "balance": customer.get("point_balance") or 0,
             "next_expiry": customer.get("next_point_expiry_on"),
         },
-        "recommendations": _recommendations(recommendations, tz),
+        "recommendations": _recommendations(
+            recommendations if recommendations is not None else data.recommendations, tz
+        ),
         **({k: plain(v, tz) for k, v in extra.items()} if extra else {}),
     }
 

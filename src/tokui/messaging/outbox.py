@@ -26,16 +26,16 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tokui.messaging.events import add_event
+from tokui.state.bulk import insert_rows, update_rows
 from tokui.state.messages import MessageEventRecord, OutboxMessage
 
 # The Core table, for executemany statements that skip the ORM's per-row work.
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+EVENTS: Table = MessageEventRecord.__table__  # type: ignore[assignment]
 
 
 class Status(StrEnum):
@@ -167,25 +167,32 @@ def enqueue_many(
     then each new row is rendered with its id and the payloads written in one bulk
     UPDATE. A render error raises, and the caller's rollback leaves nothing queued.
     """
-    upsert_insert: Callable[..., Any] = (
-        postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    )
+    created = insert_unrendered(db, items, now)
+    if not created:
+        return []
+    rendered = []
+    for row_id, m in created:
+        payload, provider_id = render(row_id, m)
+        rendered.append((row_id, m, payload, provider_id))
+    complete_rendered(db, rendered, now)
+    return created
+
+
+def insert_unrendered(
+    db: Session, items: Sequence[NewMessage], now: datetime
+) -> list[tuple[int, NewMessage]]:
+    """The first half of enqueue_many: the rows, with an empty payload, in the caller's
+    transaction; (id, message) of those whose key was new, in id order. The caller
+    renders them and calls complete_rendered (or discard) before committing."""
     unique = list({m.idempotency_key: m for m in items}.values())
     for m in unique:
         if not m.idempotency_key or len(m.idempotency_key) > 200:
             raise ValueError("the idempotency key must be 1 to 200 characters")
-    created: list[tuple[int, NewMessage]] = []
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        by_key = {m.idempotency_key: m for m in chunk}
-        # executemany: SQLAlchemy batches it into multi-row INSERTs with RETURNING
-        # ("insertmanyvalues") from one cached statement.
-        stmt = (
-            upsert_insert(OUTBOX)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(OUTBOX.c.id, OUTBOX.c.idempotency_key)
-        )
-        params = [
+    by_key = {m.idempotency_key: m for m in unique}
+    rows = insert_rows(
+        db,
+        OUTBOX,
+        [
             {
                 "idempotency_key": m.idempotency_key,
                 "channel": m.channel,
@@ -200,31 +207,41 @@ def enqueue_many(
                 "created_at": now,
                 "updated_at": now,
             }
-            for m in chunk
-        ]
-        rows = sorted(db.execute(stmt, params).all())
-        created.extend((row_id, by_key[key]) for row_id, key in rows)
-    if not created:
-        return []
-    updates = []
-    for row_id, m in created:
-        payload, provider_id = render(row_id, m)
-        updates.append(
-            {
-                "oid": row_id,
-                "body": json.dumps(payload, ensure_ascii=False),
-                "pmid": provider_id,
-            }
-        )
-    table = OUTBOX
-    db.execute(
-        update(table)
-        .where(table.c.id == bindparam("oid"))
-        .values(payload=bindparam("body"), provider_message_id=bindparam("pmid")),
-        updates,
+            for m in unique
+        ],
+        conflict=["idempotency_key"],
+        returning=[OUTBOX.c.id, OUTBOX.c.idempotency_key],
     )
-    db.execute(
-        insert(MessageEventRecord),
+    ordered = sorted((int(r[0]), str(r[1])) for r in rows)
+    return [(row_id, by_key[key]) for row_id, key in ordered]
+
+
+def complete_rendered(
+    db: Session,
+    rendered: Sequence[tuple[int, NewMessage, Mapping[str, Any], str | None]],
+    now: datetime,
+) -> None:
+    """The second half: each row's payload and provider id in one bulk UPDATE, and its
+    `queued` event."""
+    if not rendered:
+        return
+    update_rows(
+        db,
+        OUTBOX,
+        "id",
+        [
+            {
+                "id": row_id,
+                "payload": json.dumps(payload, ensure_ascii=False),
+                "provider_message_id": provider_id,
+            }
+            for row_id, _, payload, provider_id in rendered
+        ],
+        wide=True,
+    )
+    insert_rows(
+        db,
+        EVENTS,
         [
             {
                 "outbox_id": row_id,
@@ -234,10 +251,16 @@ def enqueue_many(
                 "detail": "",
                 "at": now,
             }
-            for row_id, m in created
+            for row_id, m, _, _ in rendered
         ],
     )
-    return created
+
+
+def discard(db: Session, ids: Sequence[int]) -> None:
+    """Delete rows inserted by insert_unrendered that will not be completed (their
+    message failed to render), before the transaction commits."""
+    for start in range(0, len(ids), _CHUNK):
+        db.execute(OUTBOX.delete().where(OUTBOX.c.id.in_(list(ids[start : start + _CHUNK]))))
 
 
 def exists(db: Session, idempotency_key: str) -> bool:
@@ -481,8 +504,10 @@ def mark_failed(
     policy: RetryPolicy,
     rng: random.Random,
     bounced: bool = False,
+    detail: str | None = None,
 ) -> str:
-    """Record a failure; returns the new status."""
+    """Record a failure; returns the new status. `detail`: the event's, when it should
+    say more than the error (a bounce's class and status)."""
     if temporary and msg.attempts < policy.max_attempts:
         status = Status.failed_temp.value
         _fenced(
@@ -505,7 +530,7 @@ def mark_failed(
             at=now,
             outbox_id=msg.id,
             customer_id=msg.customer_id,
-            detail=error[:500],
+            detail=(detail or error)[:2000] if bounced else error[:500],
         )
     return status
 

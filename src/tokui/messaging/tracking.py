@@ -61,6 +61,7 @@ class LinkSigner:
         self._click_key = derive_key(secret, "click")
         self._unsubscribe = URLSafeSerializer(secret, salt="tokui.messaging.unsubscribe")
         self._open = URLSafeSerializer(secret, salt="tokui.messaging.open")
+        self._last_unsubscribe: tuple[int, str] | None = None
 
     # clicks
     def click_signature(self, message_id: int, url: str) -> str:
@@ -69,7 +70,7 @@ class LinkSigner:
 
     def click_url(self, message_id: int, url: str) -> str:
         signature = self.click_signature(message_id, url)  # URL-safe base64 already
-        return f"{self.base_url}{CLICK_PATH}{message_id}?u={quote(url, safe='')}&s={signature}"
+        return f"{self.base_url}{CLICK_PATH}{message_id}?u={_quoted(url)}&s={signature}"
 
     def verify_click(self, message_id: int, url: str, signature: str) -> bool:
         expected = self.click_signature(message_id, url)
@@ -77,7 +78,14 @@ class LinkSigner:
 
     # unsubscribe
     def unsubscribe_token(self, message_id: int) -> str:
-        return str(self._unsubscribe.dumps(message_id))
+        # An email asks for its token twice (the footer link and List-Unsubscribe); the
+        # signature is the costliest part of rendering it, so the last one is kept.
+        last = self._last_unsubscribe
+        if last is not None and last[0] == message_id:
+            return last[1]
+        token = str(self._unsubscribe.dumps(message_id))
+        self._last_unsubscribe = (message_id, token)
+        return token
 
     def unsubscribe_url(self, message_id: int) -> str:
         return f"{self.base_url}{UNSUBSCRIBE_PATH}{self.unsubscribe_token(message_id)}"
@@ -101,6 +109,13 @@ def _read_id(serializer: URLSafeSerializer, token: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+@lru_cache(maxsize=4096)
+def _quoted(url: str) -> str:
+    """The URL as a query value; the same few links recur in every message of a send."""
+    return quote(url, safe="")
+
+
+@lru_cache(maxsize=4096)
 def is_shop_link(url: str, shop_domains: tuple[str, ...]) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return any(host == d or host.endswith("." + d) for d in shop_domains)

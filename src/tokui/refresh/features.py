@@ -9,6 +9,7 @@ from ibis.backends import BaseBackend
 from tokui.clock import local_today
 from tokui.features.customer_features import FEATURES, customer_features_expr
 from tokui.features.hashing import ensure_customer_hashes
+from tokui.features.rank_history import keep_previous, record_changes
 from tokui.features.ranks import RankRules, load_rank_rules, rank_expr
 from tokui.refresh.pipeline import RefreshContext, refresh_step
 from tokui.segments.compile import Context
@@ -25,5 +26,8 @@ def materialise_features(con: BaseBackend, as_of: date, ranks: RankRules | None 
     # Rank rules are segment conditions over the features themselves.
     rules = ranks or load_rank_rules()
     expr = expr.mutate(computed_rank=rank_expr(Context(con, expr, as_of), rules))
+    # The ranks being replaced are kept aside for the rank-change history (rank-up).
+    previous = keep_previous(con, FEATURES)
     table = con.create_table(FEATURES, expr, overwrite=True)
+    record_changes(con, previous, FEATURES, rules, as_of)
     return int(table.count().execute())

@@ -13,6 +13,9 @@ from tokui.segments.dsl import Condition, SegmentDefinition
 from tokui.segments.preview import make_context
 from tokui.segments.store import all_definitions
 from tokui.state.db import session_scope
+from tokui.warehouse.subset import only
+
+EVERYONE = 200_000  # more ids than this: evaluate for every customer, then intersect
 
 
 def definitions(sessions: sessionmaker[Session]) -> dict[str, SegmentDefinition]:
@@ -32,11 +35,15 @@ def matching(
     if not ids:
         return set()
     ctx = make_context(con, segments.get)
-    f = ctx.features
-    ctx.features = f.filter(f.customer_id.isin(list(ids)))
+    many = len(ids) > EVERYONE
+    if not many:
+        ctx.features = only(ctx.features, "customer_id", ids)
     ctx._stack = [start] if start else []
     m = ctx.features.filter(compile_condition(condition, ctx, where))
-    return {str(x) for x in m.customer_id.to_pyarrow().to_pylist()}
+    found = {str(x) for x in m.customer_id.to_pyarrow().to_pylist()}
+    # For a large share of the customers (a broadcast) the condition over all of them
+    # and a set intersection beat shipping the ids to the warehouse.
+    return found & set(ids) if many else found
 
 
 def segment_members(

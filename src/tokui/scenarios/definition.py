@@ -93,17 +93,31 @@ class SplitArm(_Model):
     next: str | None = Field(default=None, pattern=STEP_ID)
 
 
+class AutoPromote(_Model):
+    """Promote the winning arm by itself once the test is significant
+    (tokui.measure.abtest.promote_winners): at least `min_per_arm` enrollments in every
+    arm, and p below `alpha` (two-proportion z-test, chi-squared for more arms)."""
+
+    min_per_arm: int = Field(default=200, ge=10, le=10_000_000)
+    alpha: float = Field(default=0.05, gt=0, le=0.2)
+
+
 class Split(_Step):
     """A/B/n split with weights; stable per customer and scenario."""
 
     type: Literal["split"] = "split"
     arms: list[SplitArm] = Field(min_length=2, max_length=10)
+    promote: AutoPromote | None = None
+    # Set when a winner was promoted: everyone goes to this arm from now on.
+    winner: str | None = Field(default=None, pattern=STEP_ID)
 
     @model_validator(mode="after")
     def _unique(self) -> Split:
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
             raise ValueError("arm names must be unique")
+        if self.winner is not None and self.winner not in names:
+            raise ValueError(f"winner {self.winner!r} is not one of the arms")
         return self
 
 
@@ -121,6 +135,8 @@ class Send(_Step):
     # Used when the customer cannot be reached on `channel` (no address, no consent).
     fallback_channel: Literal["email", "line", "push", "postal_dm", "sandbox"] | None = None
     fallback_template: str | None = Field(default=None, pattern=KEY)
+    # Hold the message until the customer's best hour (tokui.measure.sendtime).
+    at_best_hour: bool = False
 
     @model_validator(mode="after")
     def _fallback(self) -> Send:
@@ -193,6 +209,9 @@ Step = Annotated[
 
 class EntryRules(_Model):
     segment: str | None = Field(default=None, pattern=KEY)  # only members may enter
+    # Only customers the condition holds for may enter (segment language, latest
+    # features): the audience of a ready scenario without a saved segment to install.
+    condition: Condition | None = None
     reentry: Literal["never", "after_days", "always"] = "never"
     reentry_days: int = Field(default=0, ge=0, le=3650)
     max_entries: int | None = Field(default=None, ge=1, le=1000)

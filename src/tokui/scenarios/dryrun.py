@@ -1,11 +1,15 @@
 """Dry run: who would have entered a scenario over the last N days, and which messages
 would have gone out, computed from the warehouse without writing anything.
 
-The trigger is replayed day by day with the entry rules; each entrant's path is walked
-with the real timing (waits, quiet hours) and the real history (orders reach the goal,
-events end a wait_until). Condition steps read today's customer_features (the warehouse
-keeps no history of them), and frequency caps between scenarios are not simulated; both
-are stated in the report.
+The trigger is evaluated over the whole period at once (triggers give the same entries
+for one long window as for many short ones, each with the moment it fired) and the entry
+rules are applied in time order; each entrant's path is walked with the real timing
+(waits, quiet hours) and the real history (orders reach the goal, events end a
+wait_until). The warehouse is read a handful of times per run, not per entrant: the
+entrants' orders, addresses, consent and condition results are loaded once. Condition
+steps and entry conditions read today's customer_features (the warehouse keeps no history
+of them), and frequency caps between scenarios are not simulated; both are stated in the
+report. A customer on a journey of the scenario does not enter it again until it ends.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from tokui.scenarios.definition import (
 from tokui.scenarios.engine import OPT_IN, bucket
 from tokui.scenarios.policy import SendPolicy, quiet_until, zone
 from tokui.scenarios.timing import wait_target
-from tokui.scenarios.triggers import fire
+from tokui.scenarios.triggers import Fired, fire
 from tokui.state.db import session_scope
 from tokui.workspace import Workspace
 
@@ -70,10 +74,15 @@ class DryRun:
     actions: list[tuple[str, str, str]] = field(default_factory=list)  # customer, step, kind
     outcomes: dict[str, int] = field(default_factory=dict)
     later: int = 0  # messages that would go out after `until`
+    # Sends held (not dropped) per (step, reason): "quiet_hours" or "cap".
+    held: dict[tuple[str, str], int] = field(default_factory=dict)
     notes: tuple[str, ...] = NOTES
 
     def count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def hold(self, step_id: str, reason: str) -> None:
+        self.held[(step_id, reason)] = self.held.get((step_id, reason), 0) + 1
 
 
 class _Walker:
@@ -89,6 +98,74 @@ class _Walker:
         self.policy = SendPolicy()
         self.segments = definitions(ws.sessions)
         self.checker = load_checker(db, ws.settings.secret_key)
+        # The marketing messages planned so far per customer, for the frequency caps
+        # between this scenario's own messages (re-entries included).
+        self.planned: dict[str, list[tuple[str, datetime]]] = {}
+        self.ids: list[str] = []
+        self.orders: dict[str, list[tuple[datetime, str]]] = {}
+        self.goal_orders: set[str] = set()
+        self.templates: dict[str, Any] = {}
+        self.consent: dict[str, dict[str, bool]] = {}
+        self.matches: dict[str, set[str]] = {}
+
+    def preload(self, ids: list[str], since: datetime) -> None:
+        """The entrants' orders since the period began (goal and wait_until order), read
+        once; the goal's product or category narrows a second set."""
+        self.ids = ids
+        if not ids:
+            return
+        o = purchases(self.con)
+        o = o.filter(o.customer_id.isin(ids) & (o.ordered_at > utc_naive(since)))
+        rows = o.select("customer_id", "ordered_at", "order_id").to_pyarrow().to_pylist()
+        for r in rows:
+            at = r["ordered_at"].replace(tzinfo=UTC)
+            self.orders.setdefault(str(r["customer_id"]), []).append((at, str(r["order_id"])))
+        goal = self.d.goal
+        if goal is not None and (goal.product_id or goal.category) and rows:
+            items = self.con.table("order_items")
+            items = items.filter(items.order_id.isin(sorted({str(r["order_id"]) for r in rows})))
+            if goal.product_id:
+                items = items.filter(items.product_id == goal.product_id)
+            if goal.category:
+                items = items.filter(items.category == goal.category)
+            self.goal_orders = {str(x) for x in items.order_id.to_pyarrow().to_pylist()}
+
+    def _template(self, key: str) -> Any:
+        if key not in self.templates:
+            self.templates[key] = get_template(self.db, key)
+        return self.templates[key]
+
+    def _consents(self, channel: str) -> dict[str, bool]:
+        if channel not in self.consent:
+            self.consent[channel] = current_consent(self.db, self.ids, channel)
+        return self.consent[channel]
+
+    def _matches(self, step: Branch) -> set[str]:
+        if step.id not in self.matches:
+            self.matches[step.id] = matching(
+                self.con, self.segments, step.condition, self.ids, step.id
+            )
+        return self.matches[step.id]
+
+    def _cap_free(self, cid: str, channel: str, now: datetime) -> datetime | None:
+        """When the caps let another marketing message go: policy.cap_until's rule over
+        the planned messages instead of the outbox."""
+        caps = [("*", c) for c in self.policy.caps.get("*", ())]
+        caps += [(channel, c) for c in self.policy.caps.get(channel, ())]
+        free: datetime | None = None
+        for scope, cap in caps:
+            times = sorted(
+                (
+                    at
+                    for ch, at in self.planned.get(cid, [])
+                    if (scope == "*" or ch == scope) and now - cap.window < at <= now
+                ),
+                reverse=True,
+            )
+            if len(times) >= cap.limit:
+                at = times[cap.limit - 1] + cap.window
+                free = at if free is None or at > free else free
+        return free
 
     def customers(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         c = self.con.table("customers")
@@ -98,23 +175,20 @@ class _Walker:
         return {str(r["customer_id"]): r for r in rows}
 
     def _ordered(self, cid: str, after: datetime, until: datetime, goal: bool) -> bool:
-        o = purchases(self.con)
-        o = o.filter(
-            (o.customer_id == cid)
-            & (o.ordered_at > utc_naive(after))
-            & (o.ordered_at <= utc_naive(until))
+        narrow = (
+            goal and self.d.goal is not None and (self.d.goal.product_id or self.d.goal.category)
         )
-        if goal and self.d.goal is not None and (self.d.goal.product_id or self.d.goal.category):
-            items = self.con.table("order_items")
-            if self.d.goal.product_id:
-                items = items.filter(items.product_id == self.d.goal.product_id)
-            if self.d.goal.category:
-                items = items.filter(items.category == self.d.goal.category)
-            o = o.semi_join(items, "order_id")
-        return int(o.count().to_pyarrow().as_py()) > 0
+        return any(
+            after < at <= until and (not narrow or order_id in self.goal_orders)
+            for at, order_id in self.orders.get(cid, [])
+        )
+
+    def _marketing(self, template: str) -> bool:
+        t = self._template(template)
+        return t is not None and bool(t.is_marketing)
 
     def _reachable(self, customer: dict[str, Any], channel: str, template: str) -> bool:
-        t = get_template(self.db, template)
+        t = self._template(template)
         if t is None or t.channel != channel:
             return False
         cid = str(customer["customer_id"])
@@ -129,21 +203,24 @@ class _Walker:
         ):
             return False
         if t.is_marketing and channel in OPT_IN:
-            consent = current_consent(self.db, [cid], channel).get(cid)
+            consent = self._consents(channel).get(cid)
             return bool(customer.get(OPT_IN[channel])) if consent is None else consent
         return True
 
-    def walk(self, report: DryRun, cid: str, customer: dict[str, Any], entered: datetime) -> None:
+    def walk(
+        self, report: DryRun, cid: str, customer: dict[str, Any], entered: datetime
+    ) -> datetime:
+        """Walk one entry; when the journey ends (`until` or later if it is still on)."""
         now = entered
         step_id: str | None = self.d.steps[0].id
         goal_end = entered + timedelta(days=self.d.goal.within_days) if self.d.goal else None
         while step_id is not None:
             if now > self.until:
                 report.count("still_active")
-                return
+                return now
             if goal_end is not None and self._ordered(cid, entered, min(now, goal_end), True):
                 report.count("converted")
-                return
+                return now
             step = self.d.step(step_id)
             follow = step.next or self.d.following(step.id)
             if isinstance(step, Wait):
@@ -157,7 +234,7 @@ class _Walker:
                 else:
                     now, follow = timeout, step.on_timeout or follow
             elif isinstance(step, Branch):
-                ok = cid in matching(self.con, self.segments, step.condition, [cid], step.id)
+                ok = cid in self._matches(step)
                 follow = (step.if_true if ok else step.if_false) or follow
             elif isinstance(step, Split):
                 point, acc = bucket("split:" + step.id, self.d.key, cid), 0.0
@@ -172,15 +249,27 @@ class _Walker:
             elif isinstance(step, Holdout):
                 if bucket("holdout:" + step.id, self.d.key, cid) * 100 < step.percent:
                     report.count("holdout")
-                    return
+                    return now
             elif isinstance(step, Send):
-                quiet = quiet_until(now, zone(customer.get("time_zone")), self.policy)
+                tz = zone(customer.get("time_zone"))
+                quiet = quiet_until(now, tz, self.policy)
+                if quiet is not None:
+                    report.hold(step.id, "quiet_hours")
                 now = quiet or now
                 options = [(step.channel, step.template)]
                 if step.fallback_channel and step.fallback_template:
                     options.append((step.fallback_channel, step.fallback_template))
                 for channel, template in options:
                     if self._reachable(customer, channel, template):
+                        marketing = self._marketing(template)
+                        free = self._cap_free(cid, channel, now) if marketing else None
+                        if free is not None:
+                            report.hold(step.id, "cap")
+                            # The engine holds until the cap frees, then checks quiet hours
+                            # again when the enrollment comes due.
+                            now = quiet_until(free, tz, self.policy) or free
+                        if marketing:
+                            self.planned.setdefault(cid, []).append((channel, now))
                         if now > self.until:
                             report.later += 1
                         else:
@@ -195,6 +284,36 @@ class _Walker:
                 follow = None
             step_id = follow
         report.count("completed")
+        return now
+
+
+CHUNK_DAYS = 365  # a trigger window may not pass tokui.scenarios.triggers.MAX_DAYS
+
+
+def _fired(
+    ws: Workspace, definition: ScenarioDefinition, since: datetime, until: datetime
+) -> list[tuple[datetime, Fired]]:
+    """Every entry the trigger gives over (since, until], in the order it fired, narrowed
+    by the entry segment and condition (which read today's features)."""
+    con = ws.warehouse
+    tz = zone(ws.settings.timezone)
+    out: list[tuple[datetime, Fired]] = []
+    start = since
+    while start < until:
+        end = min(start + timedelta(days=CHUNK_DAYS), until)
+        for f in fire(con, definition.trigger, start, end, tz):
+            out.append((min(max(f.at or end, start), end), f))
+        start = end
+    ids = sorted({f.customer_id for _, f in out})
+    segments = definitions(ws.sessions)
+    if definition.entry.segment and ids:
+        allowed = segment_members(con, segments, definition.entry.segment, ids)
+        out = [(at, f) for at, f in out if f.customer_id in allowed]
+    if definition.entry.condition is not None and ids:
+        allowed = matching(con, segments, definition.entry.condition, ids, "entry")
+        out = [(at, f) for at, f in out if f.customer_id in allowed]
+    out.sort(key=lambda x: (x[0], x[1].customer_id, x[1].occurrence))
+    return out
 
 
 def dry_run(ws: Workspace, definition: ScenarioDefinition, clock: Clock, days: int = 90) -> DryRun:
@@ -202,41 +321,30 @@ def dry_run(ws: Workspace, definition: ScenarioDefinition, clock: Clock, days: i
     until = clock.now().astimezone(UTC)
     since = until - timedelta(days=days)
     report = DryRun(definition.key, since, until)
-    con = ws.warehouse
-    tz = zone(ws.settings.timezone)
+    rules = definition.entry
     taken: dict[str, list[datetime]] = {}
+    busy: dict[str, datetime] = {}  # the end of each customer's journey so far
     with session_scope(ws.sessions) as db:
         walker = _Walker(ws, db, definition, until)
-        segments = walker.segments
-        day = since
-        while day < until:
-            end = min(day + timedelta(days=1), until)
-            fired = fire(con, definition.trigger, day, end, tz)
-            if definition.entry.segment:
-                allowed = segment_members(
-                    con, segments, definition.entry.segment, [f.customer_id for f in fired]
-                )
-                fired = [f for f in fired if f.customer_id in allowed]
-            rules = definition.entry
-            entering = []
-            for f in fired:
-                past = taken.get(f.customer_id, [])
-                if rules.max_entries is not None and len(past) >= rules.max_entries:
-                    continue
-                if past and rules.reentry == "never":
-                    continue
-                recent = past and end - past[-1] < timedelta(days=rules.reentry_days)
-                if rules.reentry == "after_days" and recent:
-                    continue
-                taken.setdefault(f.customer_id, []).append(end)
-                entering.append(f)
-            people = walker.customers(sorted({f.customer_id for f in entering}))
-            for f in entering:
-                if f.customer_id not in people:
-                    continue
-                report.entered.append((f.customer_id, f.occurrence, end))
-                walker.walk(report, f.customer_id, people[f.customer_id], end)
-            day = end
+        fired = _fired(ws, definition, since, until)
+        ids = sorted({f.customer_id for _, f in fired})
+        people = walker.customers(ids)
+        walker.preload(ids, since)
+        for at, f in fired:
+            cid = f.customer_id
+            past = taken.get(cid, [])
+            if cid not in people or (cid in busy and at < busy[cid]):
+                continue  # unknown, or still on a journey of this scenario
+            if rules.max_entries is not None and len(past) >= rules.max_entries:
+                continue
+            if past and rules.reentry == "never":
+                continue
+            recent = past and at - past[-1] < timedelta(days=rules.reentry_days)
+            if rules.reentry == "after_days" and recent:
+                continue
+            taken.setdefault(cid, []).append(at)
+            report.entered.append((cid, f.occurrence, at))
+            busy[cid] = walker.walk(report, cid, people[cid], at)
         db.rollback()  # read only: nothing of this session is kept
     report.messages.sort(key=lambda m: (m.at, m.customer_id, m.step_id))
     return report

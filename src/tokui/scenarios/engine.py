@@ -14,6 +14,21 @@ Guarantees (docs/scenarios.md):
 - Quiet hours and frequency caps hold a send (the enrollment comes due when allowed);
   consent and suppression are checked when the send step runs, and again by the
   delivery worker.
+
+How a batch is processed (the work is set-based so that a tick over a million customers
+stays within a minute): everything the steps read is loaded once per batch (customers,
+template data, orders for goals, events for waits, consent, the caps' recent messages,
+condition results); each enrollment is walked through its steps in memory, its effects
+(journal lines, grants, messages) collected; then the batch's messages are inserted in
+bulk (`ON CONFLICT (idempotency_key) DO NOTHING`), rendered with their ids, the grants,
+journal and enrollment states written in bulk, and all of it committed at once. One
+enrollment whose step fails (a template that cannot render for this customer, a
+condition naming a feature that no longer exists) gets none of its effects: it stops
+with the reason, and the rest of the batch goes on.
+
+Pending enrollments are timers set by the event hook (tokui.scenarios.timers): when one
+comes due the engine checks that its trigger still holds (the cart was not ordered in
+time) and the entry rules, then the customer enters; otherwise the timer is deleted.
 """
 
 from __future__ import annotations
@@ -25,22 +40,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from tokui.analytics.base import purchases
 from tokui.clock import Clock, utc_naive
 from tokui.features.hashing import HASH_SPACE, stable_hash
+from tokui.measure.sendtime import BestHours, best_hours, hour_counts, next_at_hour, shop_curve
 from tokui.messaging.consent import current_consent
+from tokui.messaging.context import CustomerData
+from tokui.messaging.outbox import NewMessage, complete_rendered, discard, insert_unrendered
 from tokui.messaging.recipients import resolve
 from tokui.messaging.service import Messaging, MessagingError, Recipient
-from tokui.messaging.store import get_template, get_version
-from tokui.messaging.templates import TemplateRenderError
+from tokui.messaging.store import get_template, get_version, source_of
+from tokui.messaging.templates import TemplateRenderError, TemplateSource
 from tokui.privacy.suppression import SuppressionChecker, load_checker
 from tokui.scenarios import store
 from tokui.scenarios.conditions import definitions, matching, segment_members
+from tokui.scenarios.control import in_global_control
 from tokui.scenarios.definition import (
     Branch,
     CallCenterTask,
@@ -57,18 +74,50 @@ from tokui.scenarios.definition import (
     WaitUntil,
     Webhook,
 )
-from tokui.scenarios.policy import SendPolicy, cap_until, quiet_until, zone
+from tokui.scenarios.policy import SendPolicy, free_at, quiet_until, recent_marketing, zone
+from tokui.scenarios.timers import still_abandoned
 from tokui.scenarios.timing import wait_target
-from tokui.scenarios.triggers import fire
+from tokui.scenarios.triggers import Fired, fire
 from tokui.segments.compile import SegmentError
 from tokui.segments.dsl import SegmentDefinition
+from tokui.state.bulk import insert_rows, update_rows
 from tokui.state.db import session_scope
+from tokui.state.messages import MessageTemplate, MessageTemplateVersion
 from tokui.state.scenarios import Enrollment, Grant, JourneyEntry, Scenario, ScenarioVersion
+from tokui.warehouse.subset import only
 
 OPT_IN = {"email": "email_opt_in", "line": "line_opt_in", "postal_dm": "dm_opt_in"}
 OPT_IN |= {"push": "push_opt_in"}
 MAX_STEPS_PER_RUN = 100
 RECHECK = timedelta(hours=1)  # how often a wait_until looks for its event
+BATCH_SIZE = 10_000  # enrollments per claimed batch (one transaction)
+INSERT_CHUNK = 5000  # rows per executemany when enrolling
+IN_CHUNK = 5000  # ids per IN (...) list in the state DB
+WHOLE_HISTORY = 50_000  # more fired customers than this: read the scenario's whole history
+
+# Core tables, for executemany statements that skip the ORM's per-row work.
+ENROLLMENTS: Table = Enrollment.__table__  # type: ignore[assignment]
+JOURNAL: Table = JourneyEntry.__table__  # type: ignore[assignment]
+GRANTS: Table = Grant.__table__  # type: ignore[assignment]
+FIELDS = (
+    "id",
+    "scenario_id",
+    "version_id",
+    "customer_id",
+    "occurrence",
+    "status",
+    "step_id",
+    "step_started_at",
+    "due_at",
+    "arm",
+    "entered_at",
+    "updated_at",
+    "finished_at",
+    "note",
+)
+STATE = FIELDS[2:3] + FIELDS[5:]  # what a run may change (the version: a confirmed timer)
+FINAL = ("converted", "completed", "holdout", "stopped")
+UNIQUE = ("scenario_id", "customer_id", "occurrence")
 
 
 @dataclass
@@ -79,9 +128,68 @@ class TickStats:
     held: int = 0
     skipped: int = 0
     finished: dict[str, int] = field(default_factory=dict)
+    dropped: int = 0  # event timers whose trigger no longer held when they came due
 
     def finish(self, status: str) -> None:
         self.finished[status] = self.finished.get(status, 0) + 1
+
+
+class _NeedData(Exception):
+    """A step needs the customer's template data, which the batch loads after its first
+    pass (see _Run.go)."""
+
+
+@dataclass(slots=True)
+class Row:
+    """One enrollment as a batch reads and changes it: plain values, written back in one
+    executemany UPDATE (the ORM's per-object bookkeeping costs more than the steps)."""
+
+    id: int
+    scenario_id: int
+    version_id: int
+    customer_id: str
+    occurrence: str
+    status: str
+    step_id: str | None
+    step_started_at: datetime | None
+    due_at: datetime
+    arm: str | None
+    entered_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    note: str
+
+
+@dataclass(frozen=True)
+class _Template:
+    template: MessageTemplate
+    version: MessageTemplateVersion
+    source: TemplateSource
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A message an enrollment's step queues, inserted and rendered with the batch."""
+
+    enrollment_id: int
+    item: NewMessage
+    template: _Template
+    recipient: Recipient
+
+
+@dataclass
+class _Effects:
+    """What one enrollment's run writes, kept apart until the batch is written so that a
+    failing step drops all of it. Journal lines refer to messages and grants by key:
+    a message whose key was queued before is journaled as already_queued, a grant whose
+    key exists is not journaled (as before: each happens at most once)."""
+
+    journal: list[tuple[str, str, str, tuple[str, Any] | None]] = field(default_factory=list)
+    grants: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[_Planned] = field(default_factory=list)
+    held: int = 0
+    skipped: int = 0
+    finished: str | None = None
 
 
 def bucket(salt: str, scenario_key: str, customer_id: str) -> float:
@@ -104,7 +212,7 @@ class Engine:
         messaging: Messaging,
         clock: Clock,
         policy: SendPolicy | None = None,
-        batch_size: int = 200,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self.messaging = messaging
         self.ws = messaging.ws
@@ -112,6 +220,9 @@ class Engine:
         self.policy = policy or SendPolicy()
         self.batch_size = batch_size
         self._definitions: dict[int, ScenarioDefinition] = {}
+        self._steps: dict[tuple[int, str], tuple[Step, str | None]] = {}
+        # The shop's hour-of-day curve for best-hour sends, recomputed daily.
+        self._hour_prior: tuple[datetime, Any] | None = None
 
     @property
     def con(self) -> Any:
@@ -150,71 +261,91 @@ class Engine:
         if definition.entry.segment and fired:
             allowed = self._members(definition.entry.segment, [f.customer_id for f in fired])
             fired = [f for f in fired if f.customer_id in allowed]
-        fired = self._apply_reentry(db, scenario, definition, fired, now)
+        if definition.entry.condition is not None and fired:
+            allowed = self._meets_entry(definition, [f.customer_id for f in fired])
+            fired = [f for f in fired if f.customer_id in allowed]
+        fired = self._apply_reentry(db, scenario.id, definition, fired, now)
         if not fired:
             return 0
         at = utc_naive(now)
         first = definition.steps[0].id
-        rows = [
-            {
-                "scenario_id": scenario.id,
-                "version_id": version.id,
-                "customer_id": f.customer_id,
-                "occurrence": f.occurrence[:80],
-                "status": "active",
-                "step_id": first,
-                "step_started_at": at,
-                "due_at": at,
-                "entered_at": at,
-                "updated_at": at,
-                "note": "",
-            }
-            for f in fired
-        ]
-        ins = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-        stmt = ins(Enrollment).on_conflict_do_nothing(
-            index_elements=["scenario_id", "customer_id", "occurrence"]
+        entered = 0
+        # Chunks keep memory flat; they all commit together with the trigger window.
+        for start in range(0, len(fired), INSERT_CHUNK):
+            rows = [
+                {
+                    "scenario_id": scenario.id,
+                    "version_id": version.id,
+                    "customer_id": f.customer_id,
+                    "occurrence": f.occurrence[:80],
+                    "status": "active",
+                    "step_id": first,
+                    "step_started_at": at,
+                    "due_at": at,
+                    "arm": None,
+                    "entered_at": at,
+                    "updated_at": at,
+                    "finished_at": None,
+                    "note": "",
+                }
+                for f in fired[start : start + INSERT_CHUNK]
+            ]
+            entered += len(
+                insert_rows(db, ENROLLMENTS, rows, conflict=UNIQUE, returning=[ENROLLMENTS.c.id])
+            )
+        return entered
+
+    def _history(
+        self, db: Session, scenario_id: int, ids: list[str]
+    ) -> dict[str, list[tuple[datetime, datetime | None, str]]]:
+        """Each customer's past enrollments in the scenario (timers not yet confirmed are
+        not entries)."""
+        cols = (Enrollment.customer_id, Enrollment.entered_at, Enrollment.finished_at)
+        base = select(*cols, Enrollment.status).where(
+            Enrollment.scenario_id == scenario_id, Enrollment.status != "pending"
         )
-        result = db.execute(stmt.returning(Enrollment.id), rows)
-        return len(result.all())
+        wanted = set(ids)
+        if len(ids) > WHOLE_HISTORY:
+            queries = [base]  # one scan beats hundreds of IN lists
+        else:
+            queries = [
+                base.where(Enrollment.customer_id.in_(ids[i : i + IN_CHUNK]))
+                for i in range(0, len(ids), IN_CHUNK)
+            ]
+        past: dict[str, list[tuple[datetime, datetime | None, str]]] = {}
+        for q in queries:
+            for cid, entered, finished, status in db.execute(q):
+                if cid in wanted:
+                    past.setdefault(cid, []).append((entered, finished, status))
+        return past
 
     def _apply_reentry(
         self,
         db: Session,
-        scenario: Scenario,
+        scenario_id: int,
         definition: ScenarioDefinition,
-        fired: list[Any],
+        fired: list[Fired],
         now: datetime,
-    ) -> list[Any]:
+    ) -> list[Fired]:
         if not fired:
             return fired
         rules = definition.entry
-        ids = sorted({f.customer_id for f in fired})
-        past: dict[str, list[tuple[datetime, str | None, str]]] = {}
-        for start in range(0, len(ids), 500):
-            for cid, entered, finished, status in db.execute(
-                select(
-                    Enrollment.customer_id,
-                    Enrollment.entered_at,
-                    Enrollment.finished_at,
-                    Enrollment.status,
-                ).where(
-                    Enrollment.scenario_id == scenario.id,
-                    Enrollment.customer_id.in_(ids[start : start + 500]),
-                )
-            ):
-                past.setdefault(cid, []).append((entered, finished, status))  # type: ignore[arg-type]
+        past = self._history(db, scenario_id, sorted({f.customer_id for f in fired}))
         out = []
         taken: dict[str, int] = {}
         naive = utc_naive(now)
         for f in fired:
             history = past.get(f.customer_id, [])
             count = len(history) + taken.get(f.customer_id, 0)
+            if not count:
+                taken[f.customer_id] = 1
+                out.append(f)
+                continue
             if rules.max_entries is not None and count >= rules.max_entries:
                 continue
             if any(status == "active" for _, _, status in history):
                 continue  # one journey at a time per scenario
-            if count and rules.reentry == "never":
+            if rules.reentry == "never":
                 continue
             if history and rules.reentry == "after_days":
                 last = max(entered for entered, _, _ in history)
@@ -229,6 +360,24 @@ class Engine:
     def _members(self, segment: str, ids: Sequence[str]) -> set[str]:
         return segment_members(self.con, definitions(self.ws.sessions), segment, ids)
 
+    def _meets_entry(self, definition: ScenarioDefinition, ids: Sequence[str]) -> set[str]:
+        """Who of `ids` the entry condition holds for (one query for all of them)."""
+        assert definition.entry.condition is not None
+        segs = definitions(self.ws.sessions)
+        return matching(self.con, segs, definition.entry.condition, sorted(set(ids)), "entry")
+
+    def _step(
+        self, version_id: int, definition: ScenarioDefinition, step_id: str
+    ) -> tuple[Step, str | None]:
+        """A step and the one after it, looked up once per version (a list scan each time
+        costs seconds over a quarter of a million enrollments)."""
+        key = (version_id, step_id)
+        found = self._steps.get(key)
+        if found is None:
+            step = definition.step(step_id)
+            found = self._steps[key] = (step, step.next or definition.following(step.id))
+        return found
+
     def _definition(self, version: ScenarioVersion) -> ScenarioDefinition:
         found = self._definitions.get(version.id)
         if found is None:
@@ -236,45 +385,45 @@ class Engine:
         return found
 
     # advancing ------------------------------------------------------------------
-    def advance(self, stats: TickStats, max_batches: int = 1000) -> None:
+    def advance(self, stats: TickStats, max_batches: int = 100_000) -> None:
         for _ in range(max_batches):
             with session_scope(self.ws.sessions) as db:
                 n = self._advance_batch(db, stats)
             if n < self.batch_size:
                 return
 
-    def _claim(self, db: Session, now: datetime) -> list[Enrollment]:
-        q = (
-            select(Enrollment)
-            .join(Scenario, Scenario.id == Enrollment.scenario_id)
-            .where(
-                Enrollment.status == "active",
-                Enrollment.due_at <= utc_naive(now),
-                Scenario.status == "enabled",
+    def _claim(self, db: Session, now: datetime) -> list[Row]:
+        """Due enrollments of enabled scenarios, timers first, in (due_at, id) order.
+        One status per query and no join, so that the index (status, due_at, id) yields
+        them in order and the LIMIT stops the scan: no sort of every due row."""
+        enabled = list(db.scalars(select(Scenario.id).where(Scenario.status == "enabled")))
+        if not enabled:
+            return []
+        out: list[Row] = []
+        for status in ("pending", "active"):
+            q = (
+                select(*(ENROLLMENTS.c[name] for name in FIELDS))
+                .where(
+                    ENROLLMENTS.c.status == status,
+                    ENROLLMENTS.c.due_at <= utc_naive(now),
+                    ENROLLMENTS.c.scenario_id.in_(enabled),
+                )
+                .order_by(ENROLLMENTS.c.due_at, ENROLLMENTS.c.id)
+                .limit(self.batch_size - len(out))
             )
-            .order_by(Enrollment.due_at, Enrollment.id)
-            .limit(self.batch_size)
-        )
-        if db.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update(of=Enrollment, skip_locked=True)
-        return list(db.scalars(q))
+            if db.get_bind().dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            out += [Row(*r) for r in db.execute(q)]
+            if len(out) >= self.batch_size:
+                break
+        return out
 
     def _advance_batch(self, db: Session, stats: TickStats) -> int:
         now = self._now()
         batch = self._claim(db, now)
         if not batch:
             return 0
-        run = _Run(self, db, now, stats, batch)
-        for e in batch:
-            try:
-                with db.begin_nested():
-                    run.advance(e)
-            except (TemplateRenderError, MessagingError, SegmentError) as exc:
-                # One customer's broken message (or a condition naming a feature that no
-                # longer exists) must not hold the whole batch back: that enrollment
-                # stops, with the reason, and the rest go on.
-                db.refresh(e)
-                run.finish(e, "stopped", f"error: {exc}")
+        _Run(self, db, now, stats, batch).go()
         stats.advanced += len(batch)
         return len(batch)
 
@@ -288,13 +437,14 @@ class _Run:
         db: Session,
         now: datetime,
         stats: TickStats,
-        batch: list[Enrollment],
+        batch: list[Row],
     ) -> None:
         self.e = engine
         self.db = db
         self.now = now
         self.naive = utc_naive(now)
         self.stats = stats
+        self.batch = batch
         ids = sorted({x.customer_id for x in batch})
         self.customers = self._customers(ids)
         self.scenarios = {
@@ -310,11 +460,22 @@ class _Run:
             )
         }
         self._checker: SuppressionChecker | None = None
+        self._anyone_suppressed = False
         self._segments: dict[str, SegmentDefinition] | None = None
         self.ids = ids
+        self._data: dict[str, CustomerData] | None = None
+        self._data_ids: list[str] = []
+        self._loaded: set[str] = set()
+        self._waits: dict[tuple[int, datetime], datetime | None] = {}
         self._resolved: dict[str, dict[str, list[Recipient]]] = {}
-        self._matched: dict[tuple[int, str], set[str]] = {}
+        self._matched: dict[tuple[int, str], set[str] | SegmentError] = {}
         self._events: dict[tuple[str, str | None], dict[str, list[Any]]] = {}
+        self._consent: dict[str, dict[str, bool]] = {}
+        self._recent: dict[str, list[tuple[str, datetime]]] | None = None
+        self._templates: dict[str, _Template | None] = {}
+        self._best: BestHours | None = None
+        self.fx: dict[int, _Effects] = {}
+        self.dropped: set[int] = set()
         starts = [x.step_started_at or self.naive for x in batch]
         self.earliest_start = min(starts).replace(tzinfo=UTC)
         self._load_orders(batch)
@@ -331,47 +492,241 @@ class _Run:
             "registered_at",
             *OPT_IN.values(),
         ]
-        rows = c.filter(c.customer_id.isin(ids)).select(*cols).to_pyarrow().to_pylist()
+        rows = only(c, "customer_id", ids).select(*cols).to_pyarrow().to_pylist()
         return {str(r["customer_id"]): r for r in rows}
 
     @property
     def checker(self) -> SuppressionChecker:
         if self._checker is None:
             self._checker = load_checker(self.db, self.e.ws.settings.secret_key)
+            self._anyone_suppressed = len(self._checker) > 0
         return self._checker
 
-    def journal(
-        self, e: Enrollment, outcome: str, detail: str = "", outbox_id: int | None = None
-    ) -> None:
-        self.db.add(
-            JourneyEntry(
-                enrollment_id=e.id,
-                step_id=e.step_id or "",
-                outcome=outcome,
-                detail=detail[:300],
-                outbox_id=outbox_id,
-                at=self.naive,
-            )
-        )
+    # the batch ------------------------------------------------------------------
+    def go(self) -> None:
+        """Two passes: the first runs every enrollment until it waits, finishes or needs
+        to queue a message; only the customers who reached a message step have their
+        template data (customer fields, features, coupons, recommendations) loaded, in one
+        go, and the second pass runs those enrollments again from where they stood. Most
+        enrollments of a tick wait or branch; loading everyone's data would cost more
+        than the whole rest of the batch."""
+        pending = [x for x in self.batch if x.status == "pending"]
+        if pending:
+            self._confirm(pending)
+        before: dict[int, tuple[Any, ...]] = {}
+        later = []
+        for e in self.batch:
+            if e.id in self.dropped:
+                continue
+            before[e.id] = tuple(getattr(e, name) for name in STATE)
+            if not self._run_one(e, before[e.id]):
+                later.append(e)
+        if later:
+            self._load_data(sorted({e.customer_id for e in later}))
+            for e in later:
+                if not self._run_one(e, before[e.id]):
+                    raise RuntimeError(f"enrollment {e.id}: customer data not loaded")
+        self._write(before)
 
-    def finish(self, e: Enrollment, status: str, note: str = "") -> None:
+    def _run_one(self, e: Row, before: tuple[Any, ...]) -> bool:
+        """Advance one enrollment; False when it must wait for the second pass."""
+        fx = self.fx[e.id] = _Effects()
+        held, skipped = self.stats.held, self.stats.skipped
+        try:
+            self.advance(e)
+        except _NeedData:
+            fx.held, fx.skipped = self.stats.held - held, self.stats.skipped - skipped
+            self._undo(e, before)
+            return False
+        except (TemplateRenderError, MessagingError, SegmentError) as exc:
+            # One customer's broken message (or a condition naming a feature that no
+            # longer exists) must not hold the whole batch back: that enrollment
+            # stops, with the reason, and the rest go on.
+            fx.held, fx.skipped = self.stats.held - held, self.stats.skipped - skipped
+            self._fail(e, before, exc)
+            return True
+        fx.held, fx.skipped = self.stats.held - held, self.stats.skipped - skipped
+        return True
+
+    def _undo(self, e: Row, before: tuple[Any, ...]) -> None:
+        """Everything the enrollment's run did, taken back: state, effects, counts."""
+        fx = self.fx[e.id]
+        self.stats.held -= fx.held
+        self.stats.skipped -= fx.skipped
+        if fx.finished is not None:
+            self.stats.finished[fx.finished] -= 1
+        for name, value in zip(STATE, before, strict=True):
+            setattr(e, name, value)
+        self.fx[e.id] = _Effects()
+
+    def _fail(self, e: Row, before: tuple[Any, ...], exc: Exception) -> None:
+        """Undo the enrollment's run, then stop it with the reason."""
+        self._undo(e, before)
+        self.finish(e, "stopped", f"error: {exc}")
+
+    def _confirm(self, pending: list[Row]) -> None:
+        """Timers that came due: the customer enters if the trigger still holds and the
+        entry rules let them in (as the tick would have decided); else the timer goes."""
+        by: dict[int, list[Row]] = {}
+        for x in pending:
+            by.setdefault(x.scenario_id, []).append(x)
+        for sid, rows in by.items():
+            scenario = self.scenarios[sid]
+            version = store.version_row(self.db, scenario)
+            self.versions[version.id] = version
+            definition = self.e._definition(version)
+            held = still_abandoned(
+                self.e.con, definition.trigger, [(x.customer_id, x.occurrence) for x in rows]
+            )
+            ok = [x for x in rows if (x.customer_id, x.occurrence) in held]
+            if definition.entry.segment and ok:
+                allowed = self.e._members(definition.entry.segment, [x.customer_id for x in ok])
+                ok = [x for x in ok if x.customer_id in allowed]
+            if definition.entry.condition is not None and ok:
+                allowed = self.e._meets_entry(definition, [x.customer_id for x in ok])
+                ok = [x for x in ok if x.customer_id in allowed]
+            fired = [Fired(x.customer_id, x.occurrence) for x in ok]
+            admitted = set(self.e._apply_reentry(self.db, sid, definition, fired, self.now))
+            for x in rows:
+                if Fired(x.customer_id, x.occurrence) not in admitted:
+                    self.dropped.add(x.id)
+                    self.stats.dropped += 1
+                    continue
+                x.status = "active"
+                x.version_id = version.id
+                x.step_id = definition.steps[0].id
+                x.entered_at = x.step_started_at = x.due_at = x.updated_at = self.naive
+                self.stats.enrolled += 1
+
+    def _write(self, before: dict[int, tuple[Any, ...]]) -> None:
+        """The batch's effects in a few bulk statements, in the caller's transaction."""
+        db, naive = self.db, self.naive
+        planned = [m for x in self.batch if x.id in self.fx for m in self.fx[x.id].messages]
+        created = insert_unrendered(db, [m.item for m in planned], naive)
+        by_key = {m.item.idempotency_key: m for m in planned}
+        outbox_ids = {m.idempotency_key: row_id for row_id, m in created}
+        rendered: list[tuple[int, NewMessage, dict[str, Any], str | None]] = []
+        failed: dict[int, Exception] = {}
+        for row_id, item in created:
+            plan = by_key[item.idempotency_key]
+            if plan.enrollment_id in failed:
+                continue
+            try:
+                payload, provider_id = self.e.messaging.render_new(
+                    plan.template.template,
+                    plan.template.source,
+                    self.e.messaging.context_for(plan.recipient),
+                    row_id,
+                    item,
+                )
+            except (TemplateRenderError, MessagingError) as exc:
+                failed[plan.enrollment_id] = exc
+                continue
+            rendered.append((row_id, item, payload, provider_id))
+        if failed:
+            gone = [
+                row_id
+                for row_id, item in created
+                if by_key[item.idempotency_key].enrollment_id in failed
+            ]
+            discard(db, gone)
+            rendered = [
+                r for r in rendered if by_key[r[1].idempotency_key].enrollment_id not in failed
+            ]
+            rows = {x.id: x for x in self.batch}
+            for eid, error in failed.items():
+                self._fail(rows[eid], before[eid], error)
+        complete_rendered(db, rendered, naive)
+
+        grants = [g for x in self.batch if x.id in self.fx for g in self.fx[x.id].grants]
+        granted: set[str] = set()
+        if grants:
+            done = insert_rows(
+                db,
+                GRANTS,
+                grants,
+                conflict=["idempotency_key"],
+                returning=[GRANTS.c.idempotency_key],
+            )
+            granted.update(row[0] for row in done)
+
+        lines: list[dict[str, Any]] = []
+        for x in self.batch:
+            if x.id not in self.fx:
+                continue
+            for step_id, outcome, detail, ref in self.fx[x.id].journal:
+                line = {"enrollment_id": x.id, "step_id": step_id, "at": naive}
+                if ref is None:
+                    lines.append(line | {"outcome": outcome, "detail": detail, "outbox_id": None})
+                elif ref[0] == "grant":
+                    if ref[1] in granted:
+                        lines.append(
+                            line | {"outcome": outcome, "detail": detail, "outbox_id": None}
+                        )
+                else:  # the messages of one queue call
+                    made = [outbox_ids[k] for k in ref[1] if k in outbox_ids]
+                    for row_id in made:
+                        lines.append(
+                            line | {"outcome": "queued", "detail": detail, "outbox_id": row_id}
+                        )
+                        self.stats.queued += 1
+                    if not made:
+                        lines.append(
+                            line
+                            | {"outcome": "already_queued", "detail": detail, "outbox_id": None}
+                        )
+        insert_rows(db, JOURNAL, lines)
+
+        keys = ("id", *STATE)
+        states = [
+            dict(zip(keys, (x.id, *(getattr(x, name) for name in STATE)), strict=True))
+            for x in self.batch
+            if x.id not in self.dropped
+        ]
+        update_rows(db, ENROLLMENTS, "id", states)
+        dropped = sorted(self.dropped)
+        for start in range(0, len(dropped), IN_CHUNK):
+            db.execute(
+                delete(ENROLLMENTS).where(ENROLLMENTS.c.id.in_(dropped[start : start + IN_CHUNK]))
+            )
+
+    # what steps record ------------------------------------------------------------
+    def journal(
+        self,
+        e: Row,
+        outcome: str,
+        detail: str = "",
+        ref: tuple[str, Any] | None = None,
+    ) -> None:
+        self.fx[e.id].journal.append((e.step_id or "", outcome, detail[:300], ref))
+
+    def finish(self, e: Row, status: str, note: str = "") -> None:
         e.status = status
         e.finished_at = self.naive
         e.updated_at = self.naive
         e.note = note[:200]
         self.stats.finish(status)
+        fx = self.fx.get(e.id)
+        if fx is not None:
+            fx.finished = status
 
-    def move(self, e: Enrollment, target: str | None) -> None:
+    def move(self, e: Row, target: str | None) -> None:
         e.step_id = target
         e.step_started_at = self.naive
         e.updated_at = self.naive
         e.due_at = self.naive
 
-    def advance(self, e: Enrollment) -> None:
+    def advance(self, e: Row) -> None:
         definition = self.e._definition(self.versions[e.version_id])
         scenario = self.scenarios[e.scenario_id]
         if e.customer_id not in self.customers:
             self.finish(e, "stopped", "customer no longer in the warehouse")
+            return
+        if in_global_control(e.customer_id, self.e.ws.settings.global_control_percent):
+            # Out of every scenario; the enrollment stays as the record of who would
+            # have entered, so measurement can compare them (tokui.measure.uplift).
+            self.journal(e, "global_control")
+            self.finish(e, "holdout", "global control group")
             return
         if definition.goal is not None and self._goal_reached(e, definition):
             self.journal(e, "goal")
@@ -381,18 +736,20 @@ class _Run:
             if e.step_id is None:
                 self.finish(e, "completed")
                 return
-            step = definition.step(e.step_id)
-            follow = step.next or definition.following(step.id)
+            step, follow = self.e._step(e.version_id, definition, e.step_id)
             outcome = self.run_step(e, scenario, definition, step, follow)
             if outcome == "stay":
                 return
             if e.status != "active":
                 return
 
-    def _load_orders(self, batch: list[Enrollment]) -> None:
+    def _load_orders(self, batch: list[Row]) -> None:
         """The batch's orders since its earliest entry, read once (goal checks)."""
         with_goal = [
-            x for x in batch if self.e._definition(self.versions[x.version_id]).goal is not None
+            x
+            for x in batch
+            if x.version_id in self.versions
+            and self.e._definition(self.versions[x.version_id]).goal is not None
         ]
         self.orders: dict[str, list[tuple[datetime, str]]] = {}
         self.items: dict[str, set[tuple[str | None, str | None]]] = {}
@@ -401,7 +758,8 @@ class _Run:
         since = min(x.entered_at for x in with_goal)
         ids = sorted({x.customer_id for x in with_goal})
         o = purchases(self.e.con)
-        o = o.filter(o.customer_id.isin(ids) & (o.ordered_at > since))
+        o = only(o, "customer_id", ids)
+        o = o.filter(o.ordered_at > since)
         rows = o.select("customer_id", "ordered_at", "order_id").to_pyarrow().to_pylist()
         for r in rows:
             self.orders.setdefault(str(r["customer_id"]), []).append(
@@ -411,7 +769,7 @@ class _Run:
             items = self.e.con.table("order_items")
             order_ids = sorted({str(r["order_id"]) for r in rows})
             found = (
-                items.filter(items.order_id.isin(order_ids))
+                only(items, "order_id", order_ids)
                 .select("order_id", "product_id", "category")
                 .to_pyarrow()
                 .to_pylist()
@@ -421,7 +779,7 @@ class _Run:
                     (r["product_id"], r["category"])
                 )
 
-    def _goal_reached(self, e: Enrollment, definition: ScenarioDefinition) -> bool:
+    def _goal_reached(self, e: Row, definition: ScenarioDefinition) -> bool:
         goal = definition.goal
         assert goal is not None
         end = min(self.naive, e.entered_at + timedelta(days=goal.within_days))
@@ -437,19 +795,52 @@ class _Run:
                     return True
         return False
 
+    def _best_hours(self) -> BestHours:
+        """The batch's best hours, from their own opens, clicks and orders."""
+        if self._best is None:
+            prior = self.e._hour_prior
+            tz = self.e.messaging.tz
+            if prior is None or self.now - prior[0] > timedelta(days=1):
+                curve = shop_curve(hour_counts(self.e.con, self.db, self.now, tz))
+                prior = self.e._hour_prior = (self.now, curve)
+            self._best = best_hours(
+                self.e.con, self.db, self.now, tz, self.e.policy, self.ids, prior=prior[1]
+            )
+        return self._best
+
+    def _load_data(self, ids: list[str]) -> None:
+        self._data = self.e.messaging.customers(ids)
+        self._data_ids = ids
+        self._loaded = set(ids)
+        self._resolved = {}
+
     def _recipients(self, channel: str, customer_id: str) -> list[Recipient]:
-        """The customer's addresses on the channel, resolved for the whole batch at once."""
+        """The customer's addresses on the channel, resolved at once for every customer of
+        the batch who reached a message step (see `go`)."""
+        if self._data is None or customer_id not in self._loaded:
+            raise _NeedData(customer_id)
         if channel not in self._resolved:
             by: dict[str, list[Recipient]] = {}
-            for r in resolve(self.e.messaging, self.db, channel, self.ids).recipients:
+            found = resolve(self.e.messaging, self.db, channel, self._data_ids, data=self._data)
+            for r in found.recipients:
                 by.setdefault(str(r.customer_id), []).append(r)
             self._resolved[channel] = by
         return self._resolved[channel].get(customer_id, [])
 
+    def _template(self, key: str) -> _Template | None:
+        if key not in self._templates:
+            template = get_template(self.db, key)
+            found = None
+            if template is not None:
+                version = get_version(self.db, template, None)
+                found = _Template(template, version, source_of(template, version))
+            self._templates[key] = found
+        return self._templates[key]
+
     # steps ----------------------------------------------------------------------
     def run_step(
         self,
-        e: Enrollment,
+        e: Row,
         scenario: Scenario,
         definition: ScenarioDefinition,
         step: Step,
@@ -459,7 +850,14 @@ class _Run:
         customer = self.customers[e.customer_id]
         started = (e.step_started_at or self.naive).replace(tzinfo=UTC)
         if isinstance(step, Wait):
-            target = wait_target(step, started, customer, self.e.messaging.tz)
+            if step.until_field is None:
+                # Depends on the step and its start only, shared by most of a batch.
+                key = (id(step), started)
+                if key not in self._waits:
+                    self._waits[key] = wait_target(step, started, customer, self.e.messaging.tz)
+                target = self._waits[key]
+            else:
+                target = wait_target(step, started, customer, self.e.messaging.tz)
             if target is None:
                 self.journal(e, "skipped", "no date to wait for")
             elif target > self.now:
@@ -492,6 +890,8 @@ class _Run:
                 if point < acc:
                     arm = candidate
                     break
+            if step.winner is not None:  # a promoted winner takes everyone
+                arm = next(a for a in step.arms if a.name == step.winner)
             e.arm = arm.name
             self.journal(e, "arm", arm.name)
             self.move(e, arm.next or follow)
@@ -500,6 +900,8 @@ class _Run:
                 self.journal(e, "holdout")
                 self.finish(e, "holdout")
                 return "stay"
+            # The other side of the comparison, stamped at the same moment.
+            self.journal(e, "treated")
             self.move(e, follow)
         elif isinstance(step, Send):
             return self._send(e, scenario, definition, step, follow, customer)
@@ -514,7 +916,7 @@ class _Run:
             self.move(e, None)
         return "next"
 
-    def _happened(self, e: Enrollment, step: WaitUntil, started: datetime) -> bool:
+    def _happened(self, e: Row, step: WaitUntil, started: datetime) -> bool:
         """Whether the event happened after the step began. The batch's events of that
         kind since its earliest step start are read once and kept."""
         key = (step.event, step.segment)
@@ -531,30 +933,23 @@ class _Run:
         con = self.e.con
         since = utc_naive(self.earliest_start)
         if step.event == "order":
-            o = purchases(con)
-            hit = o.filter(o.customer_id.isin(self.ids) & (o.ordered_at > since))
+            o = only(purchases(con), "customer_id", self.ids)
+            hit = o.filter(o.ordered_at > since)
             rows = hit.select("customer_id", at=hit.ordered_at)
         elif step.event in ("cart_add", "product_view"):
             if "web_events" not in con.list_tables():
                 return {}
-            w = con.table("web_events")
-            hit = w.filter(
-                w.customer_id.isin(self.ids)
-                & (w.event_type == step.event)
-                & (w.occurred_at > since)
-            )
+            w = only(con.table("web_events"), "customer_id", self.ids)
+            hit = w.filter((w.event_type == step.event) & (w.occurred_at > since))
             rows = hit.select("customer_id", at=hit.occurred_at)
         else:
             if "segment_events" not in con.list_tables():
                 return {}
-            seg = con.table("segment_events")
+            seg = only(con.table("segment_events"), "customer_id", self.ids)
             kind = "entered" if step.event == "segment_entry" else "exited"
             local_start = self.earliest_start.astimezone(self.e.messaging.tz).date()
             hit = seg.filter(
-                seg.customer_id.isin(self.ids)
-                & (seg.segment_key == step.segment)
-                & (seg.event == kind)
-                & (seg.as_of >= local_start)
+                (seg.segment_key == step.segment) & (seg.event == kind) & (seg.as_of >= local_start)
             )
             rows = hit.select("customer_id", at=hit.as_of)
         out: dict[str, list[Any]] = {}
@@ -562,22 +957,30 @@ class _Run:
             out.setdefault(str(r["customer_id"]), []).append(r["at"])
         return out
 
-    def _matches(self, e: Enrollment, step: Branch) -> bool:
+    def _matches(self, e: Row, step: Branch) -> bool:
         """Evaluated once per step for the whole batch: features do not change within it."""
         key = (e.version_id, step.id)
         if key not in self._matched:
             if self._segments is None:
                 self._segments = definitions(self.e.ws.sessions)
             where = f"steps ({step.id}).condition"
-            self._matched[key] = matching(
-                self.e.con, self._segments, step.condition, self.ids, where
-            )
-        return e.customer_id in self._matched[key]
+            try:
+                self._matched[key] = matching(
+                    self.e.con, self._segments, step.condition, self.ids, where
+                )
+            except SegmentError as exc:
+                self._matched[key] = exc  # every enrollment at this step stops with it
+        found = self._matched[key]
+        if isinstance(found, SegmentError):
+            raise found
+        return e.customer_id in found
 
     def _allowed(self, customer: dict[str, Any], channel: str, marketing: bool) -> str | None:
         """Why the customer may not get this message now (None: they may)."""
         cid = str(customer["customer_id"])
-        if self.checker.is_suppressed(
+        # An empty list needs no hashing (four keyed hashes per customer otherwise).
+        checker = self.checker
+        if self._anyone_suppressed and checker.is_suppressed(
             email=customer.get("email"),
             phone=customer.get("phone"),
             line_user_id=customer.get("line_user_id"),
@@ -585,22 +988,40 @@ class _Run:
         ):
             return "suppressed"
         if marketing and channel in OPT_IN:
-            consent = current_consent(self.db, [cid], channel).get(cid)
+            if channel not in self._consent:
+                self._consent[channel] = current_consent(self.db, self.ids, channel)
+            consent = self._consent[channel].get(cid)
             if consent is None:
                 consent = bool(customer.get(OPT_IN[channel]))
             if not consent:
                 return f"no consent to {channel}"
         return None
 
+    def _cap_until(self, customer_id: str, channel: str) -> datetime | None:
+        """The frequency caps over the customer's recent marketing messages: those in the
+        outbox when the batch began, and those this batch has planned since."""
+        if self._recent is None:
+            self._recent = recent_marketing(self.db, self.ids, self.now, self.e.policy)
+        return free_at(self._recent.get(customer_id, []), channel, self.now, self.e.policy)
+
     def _send(
         self,
-        e: Enrollment,
+        e: Row,
         scenario: Scenario,
         definition: ScenarioDefinition,
         step: Send,
         follow: str | None,
         customer: dict[str, Any],
     ) -> str:
+        if step.at_best_hour:
+            started = (e.step_started_at or self.naive).replace(tzinfo=UTC)
+            hour = self._best_hours().hour(e.customer_id)
+            target = next_at_hour(started, hour, self.e.messaging.tz)
+            if target > self.now:
+                e.due_at = utc_naive(target)
+                self.journal(e, "held_best_hour", f"{hour:02d}:00")
+                self.stats.held += 1
+                return "stay"
         tz = zone(customer.get("time_zone"))
         quiet = quiet_until(self.now, tz, self.e.policy)
         if quiet is not None:
@@ -613,16 +1034,17 @@ class _Run:
             options.append((step.fallback_channel, step.fallback_template))
         reasons = []
         for channel, template_key in options:
-            template = get_template(self.db, template_key)
-            if template is None:
+            found = self._template(template_key)
+            if found is None:
                 reasons.append(f"{channel}: no template {template_key!r}")
                 continue
+            template = found.template
             why = self._allowed(customer, channel, template.is_marketing)
             if why is not None:
                 reasons.append(f"{channel}: {why}")
                 continue
             if template.is_marketing:
-                free = cap_until(self.db, e.customer_id, channel, self.now, self.e.policy)
+                free = self._cap_until(e.customer_id, channel)
                 if free is not None:
                     e.due_at = utc_naive(free)
                     self.journal(e, "held_cap", channel)
@@ -639,7 +1061,7 @@ class _Run:
 
     def _queue(
         self,
-        e: Enrollment,
+        e: Row,
         definition: ScenarioDefinition,
         step_id: str,
         channel: str,
@@ -647,57 +1069,69 @@ class _Run:
         customer: dict[str, Any],
         marketing: bool,
     ) -> bool:
-        """Queue one message through the outbox; False when the customer has no address
-        on the channel. A key queued before (a replayed tick) is not queued again."""
-        template = get_template(self.db, template_key)
-        if template is None:
+        """Plan one message through the outbox; False when the customer has no address
+        on the channel. A key queued before (a replayed tick) is not queued again: the
+        batch's insert skips it and the journal says already_queued."""
+        found = self._template(template_key)
+        if found is None:
             self.journal(e, "skipped", f"no template {template_key!r}")
             return False
-        if template.channel != channel:
-            self.journal(e, "skipped", f"template {template_key!r} is for {template.channel}")
+        if found.template.channel != channel:
+            self.journal(e, "skipped", f"template {template_key!r} is for {found.template.channel}")
             return False
-        version = get_version(self.db, template, None)
+        self.e.messaging.channel(channel)  # MessagingError when it is not available
         recipients = self._recipients(channel, e.customer_id)
         if not recipients:
             return False
         number = self.versions[e.version_id].version
         prefix = message_key(definition.key, number, step_id, e.occurrence, e.customer_id)
-        rows = self.e.messaging.queue(self.db, template, version, recipients, prefix)
-        for row in rows:
-            self.journal(e, "queued", channel, row.id)
-            self.stats.queued += 1
-        if not rows:
-            self.journal(e, "already_queued", channel)
+        keys = []
+        for r in recipients:
+            item = self.e.messaging.new_message(found.template, found.version, r, prefix)
+            self.fx[e.id].messages.append(_Planned(e.id, item, found, r))
+            keys.append(item.idempotency_key)
+            if item.is_marketing:
+                # Counted by the caps from now on, for this batch's later sends.
+                if self._recent is None:
+                    self._recent = recent_marketing(self.db, self.ids, self.now, self.e.policy)
+                self._recent.setdefault(e.customer_id, []).append((channel, self.naive))
+        self.journal(e, "queued", channel, ("messages", keys))
         return True
 
     def _grant(
-        self, e: Enrollment, definition: ScenarioDefinition, step: GrantPoints | IssueCoupon | Tag
+        self, e: Row, definition: ScenarioDefinition, step: GrantPoints | IssueCoupon | Tag
     ) -> None:
         number = self.versions[e.version_id].version
         key = message_key(definition.key, number, step.id, e.occurrence, e.customer_id)
         key = f"{key}:{e.customer_id}"
-        if self.db.scalar(select(Grant.id).where(Grant.idempotency_key == key)) is not None:
-            return
-        grant = Grant(
-            idempotency_key=key,
-            enrollment_id=e.id,
-            customer_id=e.customer_id,
-            created_at=self.naive,
-            reason=definition.key,
-        )
+        grant: dict[str, Any] = {
+            "idempotency_key": key,
+            "enrollment_id": e.id,
+            "customer_id": e.customer_id,
+            "kind": "",
+            "points": None,
+            "coupon_id": None,
+            "code": None,
+            "tag": None,
+            "reason": definition.key,
+            "expires_at": None,
+            "created_at": self.naive,
+            "exported_at": None,
+        }
         if isinstance(step, GrantPoints):
-            grant.kind = "points"
-            grant.points = step.points
-            grant.reason = step.reason or definition.key
-            grant.expires_at = self.naive + timedelta(days=step.expires_days)
+            grant["kind"] = "points"
+            grant["points"] = step.points
+            grant["reason"] = step.reason or definition.key
+            grant["expires_at"] = self.naive + timedelta(days=step.expires_days)
         elif isinstance(step, IssueCoupon):
-            grant.kind = "coupon"
-            grant.coupon_id = step.coupon_id
+            grant["kind"] = "coupon"
+            grant["coupon_id"] = step.coupon_id
             # 80 random bits: unguessable, and only letters A-F and digits to type.
-            grant.code = secrets.token_hex(10).upper()
-            grant.expires_at = self.naive + timedelta(days=step.expires_days)
+            grant["code"] = secrets.token_hex(10).upper()
+            grant["expires_at"] = self.naive + timedelta(days=step.expires_days)
         else:
-            grant.kind = "tag_add" if step.add else "tag_remove"
-            grant.tag = step.add or step.remove
-        self.db.add(grant)
-        self.journal(e, grant.kind, grant.tag or grant.coupon_id or str(grant.points))
+            grant["kind"] = "tag_add" if step.add else "tag_remove"
+            grant["tag"] = step.add or step.remove
+        self.fx[e.id].grants.append(grant)
+        detail = grant["tag"] or grant["coupon_id"] or str(grant["points"])
+        self.journal(e, grant["kind"], detail, ("grant", key))

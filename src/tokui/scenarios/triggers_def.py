@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 KEY = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
+RankKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]  # as in ranks.yaml
 
 
 class _Trigger(BaseModel):
@@ -35,10 +36,20 @@ class Registered(_Trigger):
 
 
 class Ordered(_Trigger):
-    """A completed order; `nth` limits it to the customer's n-th order."""
+    """A completed order; `nth` limits it to the customer's n-th order, `product_id` or
+    `category` to orders with a line of that product or category."""
 
     type: Literal["ordered"] = "ordered"
     nth: int | None = Field(default=None, ge=1, le=1000)
+    product_id: str | None = Field(default=None, min_length=1, max_length=64)
+    category: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class CumulativeSpend(_Trigger):
+    """The order that brings the customer's completed spend (order totals) to `amount`."""
+
+    type: Literal["cumulative_spend"] = "cumulative_spend"
+    amount: int = Field(ge=1, le=1_000_000_000)
 
 
 class SubscriptionSkipped(_Trigger):
@@ -115,9 +126,42 @@ class Broadcast(_Trigger):
 
 
 class NewProduct(_Trigger):
-    """A product launched today (products.launched_on) in the customer's main category."""
+    """A product launched today (products.launched_on) in the customer's main category;
+    with scope `any`, everyone on a day with any launch (one entry per day)."""
 
     type: Literal["new_product"] = "new_product"
+    scope: Literal["main_category", "any"] = "main_category"
+
+
+class Restocked(_Trigger):
+    """A product back in stock (stock_events) that the customer favourited in the
+    `lookback_days` before, or viewed or carted while it was out of stock."""
+
+    type: Literal["restocked"] = "restocked"
+    lookback_days: int = Field(default=180, ge=1, le=3650)
+
+
+class RankUp(_Trigger):
+    """A move to a higher rank at a refresh (rank_changes); `to` narrows the new ranks."""
+
+    type: Literal["rank_up"] = "rank_up"
+    to: tuple[RankKey, ...] | None = Field(default=None, min_length=1, max_length=20)
+
+
+class RankAtRisk(_Trigger):
+    """On `day_of_month`, customers whose rank would be lower `days_ahead` days later
+    without another order (their rank recomputed by the shop's rank rules)."""
+
+    type: Literal["rank_at_risk"] = "rank_at_risk"
+    days_ahead: int = Field(default=30, ge=1, le=365)
+    day_of_month: int = Field(default=1, ge=1, le=28)
+
+
+class ProfileUpdated(_Trigger):
+    """The customer record changed (customers.updated_at) after registration: an address,
+    a phone or another detail. Only the latest change is visible in the warehouse."""
+
+    type: Literal["profile_updated"] = "profile_updated"
 
 
 class CouponExpiring(_Trigger):
@@ -156,6 +200,13 @@ class Weekly(_Trigger):
     weekday: int = Field(ge=0, le=6)
 
 
+class Monthly(_Trigger):
+    """Everyone, every month on `day` (1-28), shop-local."""
+
+    type: Literal["monthly"] = "monthly"
+    day: int = Field(ge=1, le=28)
+
+
 Trigger = Annotated[
     CartAbandoned
     | BrowseAbandoned
@@ -176,6 +227,12 @@ Trigger = Annotated[
     | NewProduct
     | CouponExpiring
     | Seasonal
-    | Weekly,
+    | Weekly
+    | CumulativeSpend
+    | Restocked
+    | RankUp
+    | RankAtRisk
+    | ProfileUpdated
+    | Monthly,
     Field(discriminator="type"),
 ]

@@ -44,7 +44,8 @@ class Enrollment(Base):
     __tablename__ = "scenario_enrollments"
     __table_args__ = (
         UniqueConstraint("scenario_id", "customer_id", "occurrence"),
-        Index("ix_scenario_enrollments_due", "status", "due_at"),
+        # Claim order (tokui.scenarios.engine): due_at, then id.
+        Index("ix_scenario_enrollments_due", "status", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -74,7 +75,7 @@ class JourneyEntry(Base):
     step_id: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str] = mapped_column(String(300), default="")
-    outbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter
 from ibis.backends import BaseBackend
 from pydantic import BaseModel, ValidationError
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -36,7 +37,10 @@ from tokui.ingest.records import (
     write_orders,
     write_products,
 )
-from tokui.ingest.web_events import write_events
+from tokui.ingest.web_events import EventWrite, write_events
+from tokui.scenarios.timers import KINDS as TIMER_KINDS
+from tokui.scenarios.timers import SeenEvent
+from tokui.scenarios.timers import notify as notify_timers
 from tokui.state.api_sources import SourceInfo, SourceKind
 from tokui.warehouse.load import LoadError
 from tokui.web.api.errors import ApiError, item_errors
@@ -185,7 +189,18 @@ async def post_events(request: Request) -> Response:
     payload = EventResult(
         received=result.received, accepted=result.accepted, duplicates=result.duplicates
     )
-    return JSONResponse(payload.model_dump(), headers=cors_headers(origin))
+    return JSONResponse(
+        payload.model_dump(), headers=cors_headers(origin), background=_timers(ctx, result)
+    )
+
+
+def _timers(ctx: WebContext, result: EventWrite) -> BackgroundTask | None:
+    """Cart adds and product views set their scenarios' abandonment timers right after
+    the response goes out (tokui.scenarios.timers), not at the next tick."""
+    seen = [SeenEvent(t, c, at) for t, c, at in result.attributed if t in TIMER_KINDS]
+    if not seen:
+        return None
+    return BackgroundTask(notify_timers, ctx.ws.sessions, seen, ctx.clock.now())
 
 
 @router.options("/events", include_in_schema=False)
