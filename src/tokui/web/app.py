@@ -34,6 +34,7 @@ from tokui.web.routes import auth as auth_routes
 from tokui.web.routes import channels as channels_routes
 from tokui.web.routes import messages as messages_routes
 from tokui.web.routes import models as models_routes
+from tokui.web.routes import scenarios as scenarios_routes
 from tokui.web.security import SecurityHeadersMiddleware
 from tokui.web.templating import TEMPLATES_DIR, make_templates, render
 from tokui.workspace import Workspace
@@ -60,6 +61,7 @@ def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
     app.include_router(privacy.router)
     app.include_router(segments.router)
     app.include_router(models_routes.router)
+    app.include_router(scenarios_routes.router)
     app.include_router(messages_routes.router)  # /messages and the public /t/ tracking
     app.include_router(channels_routes.router)  # channels, DM, /calls, /hooks/line
     app.mount("/api/v1", create_api(app.state.tokui))  # key-authenticated; own OpenAPI

@@ -30,7 +30,6 @@ Viewer = Annotated[User, require(Role.viewer)]
 
 # Areas in the navigation that later releases fill in; until then they explain so.
 COMING_SOON = {
-    "/scenarios": "nav.scenarios",
     "/measurement": "nav.measurement",
 }
 
