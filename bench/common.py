@@ -6,6 +6,7 @@ ground truth, keyed by size and seed, so that `make bench` pays the simulation o
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -38,13 +39,19 @@ def shop(customers: int, seed: int = 42, years: float = 2) -> BenchShop:
     bench = BenchShop(config, folder / "warehouse.duckdb", folder / "ground_truth")
     if done.exists():
         return bench
-    # A half-written shop from an interrupted run is thrown away, never reused.
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    con = connect(bench.url)
-    generate(con, config, truth_dir=bench.truth)
-    con.disconnect()
-    done.write_text("ok\n", encoding="utf-8")
+    DATA.mkdir(exist_ok=True)
+    # Benchmarks started side by side wait for one simulation instead of racing on it.
+    with open(DATA / f"{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return bench
+        # A half-written shop from an interrupted run is thrown away, never reused.
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        con = connect(bench.url)
+        generate(con, config, truth_dir=bench.truth)
+        con.disconnect()
+        done.write_text("ok\n", encoding="utf-8")
     return bench
 
 
