@@ -11,6 +11,7 @@ from ibis.backends import BaseBackend
 
 from tests.analytics.shop_extra import AS_OF, open_shop
 from tokui.analytics.run import run
+from tokui.warehouse import bulk_load, connect, create_schema
 
 
 @pytest.fixture
@@ -76,6 +77,106 @@ def test_cross_sell_rules(shop: BaseBackend) -> None:
     assert sorted(rows(df, "antecedent", "consequent", "confidence", "lift")) == [
         ("ギフト", "米", 0.3333, 0.5),
         ("米", "ギフト", 0.125, 0.5),
+    ]
+
+
+# Baskets for the cross-sell edge cases (UTC times; JST is 9 hours later). Purchases up
+# to 2025-12-31 JST: c1 P Q R | c2 P P Q (P twice: one order) | c3 P | c4 no lines |
+# c7 Q R | c9 R at 23:59 JST. Left out: c5 cancelled, c6 no customer, c8 at 00:00 JST
+# on 2026-01-01. 6 orders; P in 3, Q in 3, R in 3; PQ in 2, QR in 2, PR in 1.
+BASKETS = [
+    ("c1", "x", "2025-03-01 03:00", "completed", "PQR"),
+    ("c2", "x", "2025-04-01 03:00", "completed", "PPQ"),
+    ("c3", "y", "2025-05-01 03:00", "completed", "P"),
+    ("c4", "y", "2025-06-01 03:00", "completed", ""),
+    ("c5", "y", "2025-07-01 03:00", "cancelled", "PQ"),
+    ("c6", None, "2025-08-01 03:00", "completed", "QR"),
+    ("c7", "z", "2025-09-01 03:00", "completed", "QR"),
+    ("c8", "z", "2025-12-31 15:00", "completed", "PR"),
+    ("c9", "z", "2025-12-31 14:59", "completed", "R"),
+]
+CATEGORY = {"P": "米", "Q": "米", "R": "野菜"}
+
+
+@pytest.fixture
+def baskets(warehouse_url: str) -> Iterator[BaseBackend]:
+    con = connect(warehouse_url)
+    create_schema(con)
+    orders = pd.DataFrame(
+        {
+            "order_id": [b[0] for b in BASKETS],
+            "customer_id": [b[1] for b in BASKETS],
+            "ordered_at": [pd.Timestamp(b[2]) for b in BASKETS],
+            "status": [b[3] for b in BASKETS],
+            "subtotal": 1_000,
+            "discount": 0,
+            "shipping_fee": 0,
+            "points_used": 0,
+            "total": 1_000,
+            "points_earned": 0,
+            "is_gift": False,
+        }
+    )
+    bulk_load(con, "orders", orders)
+    lines = [(b[0], n, item) for b in BASKETS for n, item in enumerate(b[4], start=1)]
+    bulk_load(
+        con,
+        "order_items",
+        pd.DataFrame(
+            {
+                "order_id": [x[0] for x in lines],
+                "line_no": [x[1] for x in lines],
+                "product_id": [x[2] for x in lines],
+                "category": [CATEGORY[x[2]] for x in lines],
+                "quantity": 1,
+                "unit_price": 500,
+                "amount": 500,
+            }
+        ),
+    )
+    yield con
+    con.disconnect()
+
+
+RULE_COLS = (
+    "rule_no",
+    "antecedent",
+    "consequent",
+    "pair_orders",
+    "antecedent_orders",
+    "consequent_orders",
+    "support",
+    "confidence",
+    "lift",
+)
+
+
+def test_cross_sell_counts_each_order_once_over_all_orders(baskets: BaseBackend) -> None:
+    df = run(baskets, "cross_sell_product", {"as_of": AS_OF, "min_orders": 1})
+    # lift PQ = QR = 2 * 6 / (3 * 3); PR = 1 * 6 / (3 * 3); equal lifts and pair counts
+    # are ordered by antecedent, then consequent.
+    assert rows(df, *RULE_COLS) == [
+        (1, "P", "Q", 2, 3, 3, 0.3333, 0.6667, 1.3333),
+        (2, "Q", "P", 2, 3, 3, 0.3333, 0.6667, 1.3333),
+        (3, "Q", "R", 2, 3, 3, 0.3333, 0.6667, 1.3333),
+        (4, "R", "Q", 2, 3, 3, 0.3333, 0.6667, 1.3333),
+        (5, "P", "R", 1, 3, 3, 0.1667, 0.3333, 0.6667),
+        (6, "R", "P", 1, 3, 3, 0.1667, 0.3333, 0.6667),
+    ]
+    df = run(baskets, "cross_sell_product", {"as_of": AS_OF, "min_orders": 2, "top": 3})
+    assert rows(df, "rule_no", "antecedent", "consequent") == [
+        (1, "P", "Q"),
+        (2, "Q", "P"),
+        (3, "Q", "R"),
+    ]
+
+
+def test_cross_sell_by_category(baskets: BaseBackend) -> None:
+    # 米 in c1 c2 c3 c7, 野菜 in c1 c7 c9; both in c1 c7; lift 2 * 6 / (4 * 3)
+    df = run(baskets, "cross_sell_category", {"as_of": AS_OF, "min_orders": 1})
+    assert rows(df, *RULE_COLS) == [
+        (1, "米", "野菜", 2, 4, 3, 0.3333, 0.5, 1.0),
+        (2, "野菜", "米", 2, 3, 4, 0.3333, 0.6667, 1.0),
     ]
 
 

@@ -74,8 +74,10 @@ def cohort_grid(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
     ks = ibis.memtable({"months_since": list(range(params["max_months"] + 1))})
     grid = sizes.cross_join(ks)
     grid = grid.filter(grid.cohort_idx + grid.months_since <= ref_idx)
+    # Cells past max_months fall outside the grid: leave their orders out before counting.
+    j = j.filter(j.months_since <= params["max_months"])
     cells = j.group_by(["cohort_month", "months_since"]).aggregate(
-        customers=j.customer_id.nunique(), orders=j.order_id.count(), revenue=j.total.sum()
+        customers=j.customer_id.nunique(), orders=j.count(), revenue=j.total.sum()
     )
     g = grid.left_join(cells, ["cohort_month", "months_since"])
     g = g.select(

@@ -70,7 +70,7 @@ def cpm_customers(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
     c = p.group_by("customer_id").aggregate(
         first_order=p.order_date.min(),
         last_order=p.order_date.max(),
-        orders=p.order_id.count(),
+        orders=p.count(),
         cumulative=p.total.sum(),
     )
     c = c.mutate(

@@ -190,25 +190,34 @@ for _level, _ja, _en in (("product", "商品", "products"), ("category", "カテ
     )
 
 
-def _cross_sell(level: str) -> Any:
-    key = LEVELS[level]
+def _baskets(con: BaseBackend, p: ibis.Table, level: str) -> ibis.Table:
+    """The distinct items (product or category) of each purchase in `p`."""
+    if level == "product":
+        # The product id is on the line itself: no need for the product master.
+        items = con.table("order_items").select("order_id", item="product_id")
+        items = items.semi_join(p.select("order_id"), "order_id")
+    else:
+        lines_ = lines(con, p)
+        items = lines_.select("order_id", item=lines_[LEVELS[level]])
+    return items.distinct()
 
+
+def _cross_sell(level: str) -> Any:
     def build(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
         p, _ = purchases_until(con, params)
-        items = lines(con, in_period(p, params))
-        baskets = items.select("order_id", item=items[key]).distinct()
-        n_orders = baskets.order_id.nunique().as_scalar()
-        counts = baskets.group_by("item").aggregate(item_orders=baskets.order_id.count())
-        # Most orders hold one item and can form no pair: leave them out of the self-join.
-        sizes = baskets.mutate(size=baskets.item.count().over(group_by=baskets.order_id))
-        multi = sizes.filter(sizes.size >= 2)
-        a = multi.select(order_id="order_id", antecedent="item")
-        b = multi.select(order_b="order_id", consequent="item")
+        p = in_period(p, params)
+        baskets = _baskets(con, p, level)
+        counts = baskets.group_by("item").aggregate(item_orders=baskets.count())
+        # Support is a share of all the period's orders (order ids are unique). One row,
+        # joined in once: a scalar subquery used by two columns would be computed twice.
+        total = p.aggregate(n_orders=p.count())
+        a = baskets.select(order_id="order_id", antecedent="item")
+        b = baskets.select(order_b="order_id", consequent="item")
         # Count each unordered pair once (half the join), then read it in both directions.
+        # Single-item orders find no partner; filtering them out first would cost a pass
+        # over every order, more than they cost the join.
         pairs = a.inner_join(b, (a.order_id == b.order_b) & (a.antecedent < b.consequent))
-        once = pairs.group_by(["antecedent", "consequent"]).aggregate(
-            pair_orders=pairs.order_id.count()
-        )
+        once = pairs.group_by(["antecedent", "consequent"]).aggregate(pair_orders=pairs.count())
         once = once.filter(once.pair_orders >= params["min_orders"])
         pg = once.union(
             once.select(
@@ -219,19 +228,22 @@ def _cross_sell(level: str) -> Any:
         )
         ca = counts.select(antecedent="item", antecedent_orders="item_orders")
         cb = counts.select(consequent="item", consequent_orders="item_orders")
-        r = pg.inner_join(ca, "antecedent").inner_join(cb, "consequent")
+        r = pg.inner_join(ca, "antecedent").inner_join(cb, "consequent").cross_join(total)
         # Association rules: support P(A and B), confidence P(B | A), lift
         # P(B | A) / P(B); lift > 1 means bought together more than by chance.
         r = r.mutate(
-            support=rate(r.pair_orders, n_orders),
+            support=rate(r.pair_orders, r.n_orders),
             confidence=rate(r.pair_orders, r.antecedent_orders),
-            lift=rate(r.pair_orders * n_orders, r.antecedent_orders * r.consequent_orders),
+            lift=rate(r.pair_orders * r.n_orders, r.antecedent_orders * r.consequent_orders),
         )
-        w = ibis.window(
-            order_by=[ibis.desc(r.lift), ibis.desc(r.pair_orders), r.antecedent, r.consequent]
-        )
-        r = r.mutate(rule_no=ibis.row_number().over(w) + 1)
-        r = r.filter(r.rule_no <= params["top"])
+
+        def rank(t: ibis.Table) -> list[Any]:
+            return [ibis.desc(t.lift), ibis.desc(t.pair_orders), t.antecedent, t.consequent]
+
+        # The top rules by a top-N (a bounded heap), not by numbering every rule first:
+        # the order is total (the pair is part of it), so the top is the same either way.
+        r = r.order_by(rank(r)).limit(params["top"])
+        r = r.mutate(rule_no=ibis.row_number().over(ibis.window(order_by=rank(r))) + 1)
         return r.select(
             "rule_no",
             "antecedent",
@@ -254,10 +266,11 @@ for _level, _ja, _en in (("product", "商品", "products"), ("category", "カテ
             category="product",
             name_ja=f"クロスセル分析 ({_ja})",
             name_en=f"Cross-sell analysis ({_en})",
-            description_ja=f"同じ受注で一緒に買われた{_ja}の組み合わせ (A→B) の支持度・"
-            "確信度・リフト値。リフト値の高い順。",
+            description_ja=f"同じ受注で一緒に買われた{_ja}の組み合わせ (A→B) の支持度 "
+            "(期間内の全受注に占める割合)・確信度・リフト値。リフト値の高い順。",
             description_en=f"Association rules A -> B between {_en} bought in the same order: "
-            "support, confidence and lift, highest lift first.",
+            "support (share of all the period's orders), confidence and lift, highest lift "
+            "first.",
             build=_cross_sell(_level),
             params=(
                 START,

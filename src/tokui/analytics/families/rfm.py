@@ -74,7 +74,7 @@ def rfm_values(con: BaseBackend, params: Mapping[str, Any]) -> ibis.Table:
     p, ref = purchases_until(con, params)
     c = p.group_by("customer_id").aggregate(
         last_order=p.order_date.max(),
-        frequency=p.order_id.count(),
+        frequency=p.count(),
         monetary=p.total.sum(),
     )
     return c.mutate(recency_days=days_between(ibis.literal(ref), c.last_order))
