@@ -35,8 +35,9 @@ demo: $(VENV)/.installed
 	@echo ""
 	TOKUI_HOME=$(HOME_DIR) $(BIN)/tokui serve --host 127.0.0.1 --port 8000
 
+# Tests sharing an expensive resource (one Spark session) carry an xdist_group mark.
 test: $(VENV)/.installed-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

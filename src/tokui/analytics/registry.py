@@ -9,12 +9,15 @@ expression is built: a bad value is a clear error naming the parameter, never SQ
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import ibis
 from ibis.backends import BaseBackend
+
+from tokui.analytics.capabilities import UNSUPPORTED
+from tokui.warehouse.backends import BACKENDS as WAREHOUSE_BACKENDS
 
 
 class ParamError(ValueError):
@@ -128,9 +131,11 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "points": ("ポイント・クーポン", "Points and coupons"),
 }
 
-# Backends every template is built for and tested on; a template names the ones it
-# cannot serve in `unsupported` (with the reason) instead of failing at run time.
-BACKENDS: tuple[str, ...] = ("duckdb", "postgres")
+# Backends every template is built for and tested on (tokui.warehouse.backends); a
+# template names the ones it cannot serve in `unsupported` (with the reason), itself
+# or through the capability table (tokui.analytics.capabilities), instead of failing
+# at run time.
+BACKENDS: tuple[str, ...] = WAREHOUSE_BACKENDS
 
 _REGISTRY: dict[str, Template] = {}
 
@@ -140,6 +145,9 @@ def register(template: Template) -> Template:
         raise ValueError(f"analysis template {template.id!r} registered twice")
     if template.category not in CATEGORIES:
         raise ValueError(f"{template.id}: unknown category {template.category!r}")
+    if template.id in UNSUPPORTED:
+        declared = {**UNSUPPORTED[template.id], **template.unsupported}
+        template = replace(template, unsupported=declared)
     strange = sorted(set(template.unsupported) - set(BACKENDS))
     if strange:
         raise ValueError(f"{template.id}: unsupported names unknown backends {strange}")

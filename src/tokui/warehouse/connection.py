@@ -7,7 +7,28 @@ from pathlib import Path
 import ibis
 from ibis.backends import BaseBackend
 
-SUPPORTED_SCHEMES = ("duckdb", "postgres", "postgresql")
+SUPPORTED_SCHEMES = (
+    "duckdb",
+    "postgres",
+    "postgresql",
+    "pyspark",
+    "clickhouse",
+    "chdb",
+    "bigquery",
+    "snowflake",
+)
+# Reached through Ibis but never run by Tokui's tests (docs/backends.md).
+UNTESTED_SCHEMES = ("bigquery", "snowflake")
+INSTALL = {
+    "duckdb": "tokui",
+    "postgres": "tokui",
+    "postgresql": "tokui",
+    "pyspark": "'tokui[spark]'",
+    "clickhouse": "'tokui[clickhouse]'",
+    "chdb": "'tokui[clickhouse]'",
+    "bigquery": "'ibis-framework[bigquery]==12.0.0'",
+    "snowflake": "'ibis-framework[snowflake]==12.0.0'",
+}
 
 
 class WarehouseLockedError(RuntimeError):
@@ -49,4 +70,18 @@ def connect(
             raise
     if scheme == "postgresql":
         url = "postgres://" + url.split("://", 1)[1]
-    return ibis.connect(url)
+    try:
+        if scheme == "pyspark":
+            from tokui.warehouse import spark
+
+            return spark.connect(url)
+        if scheme in ("clickhouse", "chdb"):
+            from tokui.warehouse import clickhouse
+
+            return clickhouse.connect(url)
+        return ibis.connect(url)
+    except ImportError as exc:
+        raise ValueError(
+            f"the {scheme} warehouse needs its driver ({exc.name or 'a module'} is missing): "
+            f"pip install {INSTALL[scheme]}"
+        ) from exc

@@ -381,6 +381,8 @@ def create_table_sql(spec: TableSpec, dialect: str) -> str:
     Foreign keys are documented, not enforced: loads arrive in any order and analytics
     must tolerate orphans from real carts (e.g. deleted members).
     """
+    if dialect == "clickhouse":
+        return _clickhouse_create_sql(spec)
     column_defs = spec.schema.to_sqlglot_column_defs(dialect)
     pk = sge.PrimaryKey(expressions=[sge.to_identifier(k, quoted=True) for k in spec.primary_key])
     create = sge.Create(
@@ -389,6 +391,22 @@ def create_table_sql(spec: TableSpec, dialect: str) -> str:
         exists=True,
     )
     return create.sql(dialect)
+
+
+def _clickhouse_create_sql(spec: TableSpec) -> str:
+    """ClickHouse DDL: a MergeTree sorted by the key. ClickHouse does not enforce keys;
+    they only order the data (bulk_load checks each batch for duplicates)."""
+    from tokui.warehouse.clickhouse import column_type
+
+    def ident(name: str) -> str:
+        return str(sge.to_identifier(name, quoted=True).sql("clickhouse"))
+
+    columns = ", ".join(f"{ident(c.name)} {column_type(c.ibis_type)}" for c in spec.columns)
+    key = ", ".join(ident(k) for k in spec.primary_key)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {ident(spec.name)} ({columns}) "
+        f"ENGINE = MergeTree ORDER BY ({key})"
+    )
 
 
 def add_column_sql(spec: TableSpec, column: str, dialect: str) -> str:
@@ -418,7 +436,12 @@ def create_schema(con: BaseBackend) -> list[str]:
                     with transaction(con) as execute:
                         execute(add_column_sql(spec, col.name, dialect_of(con)))
             continue
-        with transaction(con) as execute:
-            execute(create_table_sql(spec, dialect_of(con)))
+        if con.name == "pyspark":
+            # Spark tables have no keys; Ibis maps the types (timestamps without a zone
+            # are TIMESTAMP_NTZ, as in DuckDB).
+            con.create_table(spec.name, schema=spec.schema)
+        else:
+            with transaction(con) as execute:
+                execute(create_table_sql(spec, dialect_of(con)))
         created.append(spec.name)
     return created

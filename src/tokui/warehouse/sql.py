@@ -55,6 +55,11 @@ def transaction(con: BaseBackend) -> Iterator[Execute]:
             raw.execute("ROLLBACK")
             raise
         raw.execute("COMMIT")
+    elif con.name == "clickhouse":
+        # No transactions: each statement stands alone (DDL and appends only).
+        yield con.con.command
+    elif con.name == "pyspark":
+        yield con.raw_sql
     else:
         with con.begin() as cur:
             yield cur.execute

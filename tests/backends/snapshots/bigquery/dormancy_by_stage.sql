@@ -1,0 +1,113 @@
+SELECT
+  *
+FROM (
+  SELECT
+    CASE
+      WHEN `t8`.`stage` = 'first'
+      THEN 0
+      WHEN `t8`.`stage` = 'repeat'
+      THEN 1
+      WHEN `t8`.`stage` = 'loyal'
+      THEN 2
+      ELSE NULL
+    END AS `stage_order`,
+    `t8`.`stage`,
+    CASE `t8`.`stage`
+      WHEN 'first'
+      THEN '初回 (1回)'
+      WHEN 'repeat'
+      THEN 'リピート (2-4回)'
+      WHEN 'loyal'
+      THEN 'ロイヤル (5回以上)'
+      ELSE `t8`.`stage`
+    END AS `stage_label`,
+    `t8`.`threshold_days`,
+    `t8`.`customers`,
+    `t8`.`dormant_customers`,
+    ieee_divide(
+      CAST(FLOOR(
+        (
+          ieee_divide(CAST(`t8`.`dormant_customers` AS FLOAT64), NULLIF(`t8`.`customers`, 0)) * 10000
+        ) + 0.5
+      ) AS INT64),
+      10000
+    ) AS `dormant_share`,
+    `t8`.`dormant_revenue`
+  FROM (
+    SELECT
+      `t7`.`stage`,
+      `t7`.`threshold_days`,
+      COUNT(`t7`.`customer_id`) AS `customers`,
+      SUM(IF(`t7`.`recency_days` >= `t7`.`threshold_days`, 1, 0)) AS `dormant_customers`,
+      SUM(IF(`t7`.`recency_days` >= `t7`.`threshold_days`, `t7`.`revenue`, 0)) AS `dormant_revenue`
+    FROM (
+      SELECT
+        `t6`.`customer_id`,
+        `t6`.`orders`,
+        `t6`.`revenue`,
+        `t6`.`first_order`,
+        `t6`.`last_order`,
+        `t6`.`recency_days`,
+        `t6`.`stage`,
+        `t2`.`threshold_days`
+      FROM (
+        SELECT
+          `t4`.`customer_id`,
+          `t4`.`orders`,
+          `t4`.`revenue`,
+          `t4`.`first_order`,
+          `t4`.`last_order`,
+          DATE_DIFF(DATE(2026, 10, 31), `t4`.`last_order`, DAY) AS `recency_days`,
+          CASE
+            WHEN `t4`.`orders` = 1
+            THEN 'first'
+            WHEN `t4`.`orders` < 5
+            THEN 'repeat'
+            ELSE 'loyal'
+          END AS `stage`
+        FROM (
+          SELECT
+            `t3`.`customer_id`,
+            COUNT(`t3`.`order_id`) AS `orders`,
+            SUM(`t3`.`total`) AS `revenue`,
+            MIN(`t3`.`order_date`) AS `first_order`,
+            MAX(`t3`.`order_date`) AS `last_order`
+          FROM (
+            SELECT
+              `t1`.`order_id`,
+              `t1`.`customer_id`,
+              `t1`.`ordered_at`,
+              `t1`.`status`,
+              `t1`.`channel`,
+              `t1`.`subtotal`,
+              `t1`.`discount`,
+              `t1`.`shipping_fee`,
+              `t1`.`points_used`,
+              `t1`.`total`,
+              `t1`.`points_earned`,
+              `t1`.`coupon_code`,
+              `t1`.`subscription_id`,
+              `t1`.`payment_method`,
+              `t1`.`shipping_prefecture`,
+              `t1`.`is_gift`,
+              DATE(TIMESTAMP_ADD(`t1`.`ordered_at`, INTERVAL '9' HOUR)) AS `order_date`
+            FROM `orders` AS `t1`
+            WHERE
+              `t1`.`status` = 'completed'
+              AND `t1`.`customer_id` IS NOT NULL
+              AND `t1`.`ordered_at` < DATETIME('2026-10-31T15:00:00')
+          ) AS `t3`
+          GROUP BY
+            1
+        ) AS `t4`
+      ) AS `t6`
+      CROSS JOIN `memtable_1` AS `t2`
+    ) AS `t7`
+    GROUP BY
+      1,
+      2
+  ) AS `t8`
+) AS `t9`
+ORDER BY
+  `t9`.`stage_order` ASC NULLS LAST,
+  `t9`.`threshold_days` ASC NULLS LAST

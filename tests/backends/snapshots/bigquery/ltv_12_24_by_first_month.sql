@@ -1,0 +1,192 @@
+WITH `t1` AS (
+  SELECT
+    `t0`.`order_id`,
+    `t0`.`customer_id`,
+    `t0`.`ordered_at`,
+    `t0`.`status`,
+    `t0`.`channel`,
+    `t0`.`subtotal`,
+    `t0`.`discount`,
+    `t0`.`shipping_fee`,
+    `t0`.`points_used`,
+    `t0`.`total`,
+    `t0`.`points_earned`,
+    `t0`.`coupon_code`,
+    `t0`.`subscription_id`,
+    `t0`.`payment_method`,
+    `t0`.`shipping_prefecture`,
+    `t0`.`is_gift`,
+    DATE(TIMESTAMP_ADD(`t0`.`ordered_at`, INTERVAL '9' HOUR)) AS `order_date`
+  FROM `orders` AS `t0`
+  WHERE
+    `t0`.`status` = 'completed'
+    AND `t0`.`customer_id` IS NOT NULL
+    AND `t0`.`ordered_at` < DATETIME('2026-10-31T15:00:00')
+)
+SELECT
+  `t15`.`first_month`,
+  `t15`.`customers`,
+  `t15`.`customers_12m`,
+  ieee_divide(
+    CAST(FLOOR(
+      (
+        ieee_divide(CAST(`t15`.`revenue_12m` AS FLOAT64), NULLIF(`t15`.`customers_12m`, 0)) * 1
+      ) + 0.5
+    ) AS INT64),
+    1
+  ) AS `ltv_12m`,
+  `t15`.`customers_24m`,
+  ieee_divide(
+    CAST(FLOOR(
+      (
+        ieee_divide(CAST(`t15`.`revenue_24m` AS FLOAT64), NULLIF(`t15`.`customers_24m`, 0)) * 1
+      ) + 0.5
+    ) AS INT64),
+    1
+  ) AS `ltv_24m`
+FROM (
+  SELECT
+    `t14`.`first_month`,
+    COUNT(`t14`.`customer_id`) AS `customers`,
+    SUM(IF(`t14`.`age_days` >= 365, 1, 0)) AS `customers_12m`,
+    SUM(IF(`t14`.`age_days` >= 365, `t14`.`revenue_12m`, 0)) AS `revenue_12m`,
+    SUM(IF(`t14`.`age_days` >= 730, 1, 0)) AS `customers_24m`,
+    SUM(IF(`t14`.`age_days` >= 730, `t14`.`revenue_24m`, 0)) AS `revenue_24m`
+  FROM (
+    SELECT
+      `t13`.`customer_id`,
+      `t13`.`first_date`,
+      `t13`.`revenue_12m`,
+      `t13`.`revenue_24m`,
+      `t13`.`age_days`,
+      `t8`.`first_month`
+    FROM (
+      SELECT
+        `t11`.`customer_id`,
+        `t11`.`first_date`,
+        SUM(
+          IF(DATE_DIFF(`t11`.`order_date`, `t11`.`first_date`, DAY) < 365, `t11`.`total`, 0)
+        ) AS `revenue_12m`,
+        SUM(
+          IF(DATE_DIFF(`t11`.`order_date`, `t11`.`first_date`, DAY) < 730, `t11`.`total`, 0)
+        ) AS `revenue_24m`,
+        MAX(DATE_DIFF(DATE(2026, 10, 31), `t11`.`first_date`, DAY)) AS `age_days`
+      FROM (
+        SELECT
+          `t10`.`order_id`,
+          `t10`.`customer_id`,
+          `t10`.`ordered_at`,
+          `t10`.`status`,
+          `t10`.`channel`,
+          `t10`.`subtotal`,
+          `t10`.`discount`,
+          `t10`.`shipping_fee`,
+          `t10`.`points_used`,
+          `t10`.`total`,
+          `t10`.`points_earned`,
+          `t10`.`coupon_code`,
+          `t10`.`subscription_id`,
+          `t10`.`payment_method`,
+          `t10`.`shipping_prefecture`,
+          `t10`.`is_gift`,
+          `t10`.`order_date`,
+          `t10`.`first_date`,
+          `t10`.`cohort_month`,
+          `t10`.`cohort_idx`,
+          (
+            (
+              (
+                EXTRACT(year FROM `t10`.`order_date`) * 12
+              ) + EXTRACT(month FROM `t10`.`order_date`)
+            ) - 1
+          ) - `t10`.`cohort_idx` AS `months_since`
+        FROM (
+          SELECT
+            `t3`.`order_id`,
+            `t3`.`customer_id`,
+            `t3`.`ordered_at`,
+            `t3`.`status`,
+            `t3`.`channel`,
+            `t3`.`subtotal`,
+            `t3`.`discount`,
+            `t3`.`shipping_fee`,
+            `t3`.`points_used`,
+            `t3`.`total`,
+            `t3`.`points_earned`,
+            `t3`.`coupon_code`,
+            `t3`.`subscription_id`,
+            `t3`.`payment_method`,
+            `t3`.`shipping_prefecture`,
+            `t3`.`is_gift`,
+            `t3`.`order_date`,
+            `t9`.`first_date`,
+            `t9`.`cohort_month`,
+            `t9`.`cohort_idx`
+          FROM `t1` AS `t3`
+          INNER JOIN (
+            SELECT
+              `t4`.`customer_id`,
+              `t4`.`first_date`,
+              DATE_TRUNC(`t4`.`first_date`, MONTH) AS `cohort_month`,
+              (
+                (
+                  EXTRACT(year FROM `t4`.`first_date`) * 12
+                ) + EXTRACT(month FROM `t4`.`first_date`)
+              ) - 1 AS `cohort_idx`
+            FROM (
+              SELECT
+                `t2`.`customer_id`,
+                MIN(`t2`.`order_date`) AS `first_date`
+              FROM `t1` AS `t2`
+              GROUP BY
+                1
+            ) AS `t4`
+          ) AS `t9`
+            ON `t3`.`customer_id` = `t9`.`customer_id`
+        ) AS `t10`
+      ) AS `t11`
+      GROUP BY
+        1,
+        2
+    ) AS `t13`
+    INNER JOIN (
+      SELECT
+        `t5`.`customer_id`,
+        DATE_TRUNC(`t5`.`order_date`, MONTH) AS `first_month`
+      FROM (
+        SELECT
+          `t2`.`order_id`,
+          `t2`.`customer_id`,
+          `t2`.`ordered_at`,
+          `t2`.`status`,
+          `t2`.`channel`,
+          `t2`.`subtotal`,
+          `t2`.`discount`,
+          `t2`.`shipping_fee`,
+          `t2`.`points_used`,
+          `t2`.`total`,
+          `t2`.`points_earned`,
+          `t2`.`coupon_code`,
+          `t2`.`subscription_id`,
+          `t2`.`payment_method`,
+          `t2`.`shipping_prefecture`,
+          `t2`.`is_gift`,
+          `t2`.`order_date`,
+          (
+            ROW_NUMBER() OVER (
+              PARTITION BY `t2`.`customer_id`
+              ORDER BY `t2`.`ordered_at` ASC, `t2`.`order_id` ASC
+            ) - 1
+          ) + 1 AS `order_no`
+        FROM `t1` AS `t2`
+      ) AS `t5`
+      WHERE
+        `t5`.`order_no` = 1
+    ) AS `t8`
+      ON `t13`.`customer_id` = `t8`.`customer_id`
+  ) AS `t14`
+  GROUP BY
+    1
+) AS `t15`
+ORDER BY
+  `t15`.`first_month` ASC NULLS LAST

@@ -1,0 +1,190 @@
+WITH `t4` AS (
+  SELECT
+    `t1`.`order_id`,
+    `t1`.`customer_id`,
+    `t1`.`ordered_at`,
+    `t1`.`status`,
+    `t1`.`channel`,
+    `t1`.`subtotal`,
+    `t1`.`discount`,
+    `t1`.`shipping_fee`,
+    `t1`.`points_used`,
+    `t1`.`total`,
+    `t1`.`points_earned`,
+    `t1`.`coupon_code`,
+    `t1`.`subscription_id`,
+    `t1`.`payment_method`,
+    `t1`.`shipping_prefecture`,
+    `t1`.`is_gift`,
+    DATE(TIMESTAMP_ADD(`t1`.`ordered_at`, INTERVAL '9' HOUR)) AS `order_date`
+  FROM `orders` AS `t1`
+  WHERE
+    `t1`.`status` = 'completed'
+    AND `t1`.`customer_id` IS NOT NULL
+    AND `t1`.`ordered_at` < DATETIME('2026-10-31T15:00:00')
+)
+SELECT
+  `t17`.`channel`,
+  `t17`.`customers`,
+  `t17`.`revenue`,
+  ieee_divide(
+    CAST(FLOOR(
+      (
+        ieee_divide(CAST(`t17`.`revenue` AS FLOAT64), NULLIF(`t17`.`customers`, 0)) * 1
+      ) + 0.5
+    ) AS INT64),
+    1
+  ) AS `ltv`,
+  ieee_divide(
+    CAST(FLOOR(
+      (
+        ieee_divide(CAST(`t17`.`orders` AS FLOAT64), NULLIF(`t17`.`customers`, 0)) * 100
+      ) + 0.5
+    ) AS INT64),
+    100
+  ) AS `orders_per_customer`,
+  `t17`.`matured_customers`,
+  ieee_divide(
+    CAST(FLOOR(
+      (
+        ieee_divide(CAST(`t17`.`matured_revenue` AS FLOAT64), NULLIF(`t17`.`matured_customers`, 0)) * 1
+      ) + 0.5
+    ) AS INT64),
+    1
+  ) AS `ltv_matured`
+FROM (
+  SELECT
+    `t16`.`channel`,
+    COUNT(`t16`.`customer_id`) AS `customers`,
+    SUM(`t16`.`revenue`) AS `revenue`,
+    SUM(`t16`.`orders`) AS `orders`,
+    SUM(`t16`.`matured`) AS `matured_customers`,
+    SUM(IF(`t16`.`matured` = 1, `t16`.`revenue`, 0)) AS `matured_revenue`
+  FROM (
+    SELECT
+      `t15`.`customer_id`,
+      `t15`.`first_date`,
+      `t15`.`revenue`,
+      `t15`.`orders`,
+      `t15`.`matured`,
+      `t15`.`customer_id_right`,
+      `t15`.`acquisition_channel`,
+      COALESCE(`t15`.`acquisition_channel`, '(不明)') AS `channel`
+    FROM (
+      SELECT
+        `t14`.`customer_id`,
+        `t14`.`first_date`,
+        `t14`.`revenue`,
+        `t14`.`orders`,
+        `t14`.`matured`,
+        `t3`.`customer_id` AS `customer_id_right`,
+        `t3`.`acquisition_channel`
+      FROM (
+        SELECT
+          `t12`.`customer_id`,
+          `t12`.`first_date`,
+          `t12`.`revenue`,
+          `t12`.`orders`,
+          IF(DATE_DIFF(DATE(2026, 10, 31), `t12`.`first_date`, DAY) >= 365, 1, 0) AS `matured`
+        FROM (
+          SELECT
+            `t11`.`customer_id`,
+            `t11`.`first_date`,
+            SUM(`t11`.`total`) AS `revenue`,
+            COUNT(`t11`.`order_id`) AS `orders`
+          FROM (
+            SELECT
+              `t10`.`order_id`,
+              `t10`.`customer_id`,
+              `t10`.`ordered_at`,
+              `t10`.`status`,
+              `t10`.`channel`,
+              `t10`.`subtotal`,
+              `t10`.`discount`,
+              `t10`.`shipping_fee`,
+              `t10`.`points_used`,
+              `t10`.`total`,
+              `t10`.`points_earned`,
+              `t10`.`coupon_code`,
+              `t10`.`subscription_id`,
+              `t10`.`payment_method`,
+              `t10`.`shipping_prefecture`,
+              `t10`.`is_gift`,
+              `t10`.`order_date`,
+              `t10`.`first_date`,
+              `t10`.`cohort_month`,
+              `t10`.`cohort_idx`,
+              (
+                (
+                  (
+                    EXTRACT(year FROM `t10`.`order_date`) * 12
+                  ) + EXTRACT(month FROM `t10`.`order_date`)
+                ) - 1
+              ) - `t10`.`cohort_idx` AS `months_since`
+            FROM (
+              SELECT
+                `t6`.`order_id`,
+                `t6`.`customer_id`,
+                `t6`.`ordered_at`,
+                `t6`.`status`,
+                `t6`.`channel`,
+                `t6`.`subtotal`,
+                `t6`.`discount`,
+                `t6`.`shipping_fee`,
+                `t6`.`points_used`,
+                `t6`.`total`,
+                `t6`.`points_earned`,
+                `t6`.`coupon_code`,
+                `t6`.`subscription_id`,
+                `t6`.`payment_method`,
+                `t6`.`shipping_prefecture`,
+                `t6`.`is_gift`,
+                `t6`.`order_date`,
+                `t9`.`first_date`,
+                `t9`.`cohort_month`,
+                `t9`.`cohort_idx`
+              FROM `t4` AS `t6`
+              INNER JOIN (
+                SELECT
+                  `t7`.`customer_id`,
+                  `t7`.`first_date`,
+                  DATE_TRUNC(`t7`.`first_date`, MONTH) AS `cohort_month`,
+                  (
+                    (
+                      EXTRACT(year FROM `t7`.`first_date`) * 12
+                    ) + EXTRACT(month FROM `t7`.`first_date`)
+                  ) - 1 AS `cohort_idx`
+                FROM (
+                  SELECT
+                    `t5`.`customer_id`,
+                    MIN(`t5`.`order_date`) AS `first_date`
+                  FROM `t4` AS `t5`
+                  GROUP BY
+                    1
+                ) AS `t7`
+              ) AS `t9`
+                ON `t6`.`customer_id` = `t9`.`customer_id`
+            ) AS `t10`
+            WHERE
+              DATE_DIFF(`t10`.`order_date`, `t10`.`first_date`, DAY) <= 365
+          ) AS `t11`
+          GROUP BY
+            1,
+            2
+        ) AS `t12`
+      ) AS `t14`
+      LEFT OUTER JOIN (
+        SELECT
+          `t0`.`customer_id`,
+          `t0`.`acquisition_channel`
+        FROM `customers` AS `t0`
+      ) AS `t3`
+        ON `t14`.`customer_id` = `t3`.`customer_id`
+    ) AS `t15`
+  ) AS `t16`
+  GROUP BY
+    1
+) AS `t17`
+ORDER BY
+  `t17`.`customers` DESC,
+  `t17`.`channel` ASC NULLS LAST

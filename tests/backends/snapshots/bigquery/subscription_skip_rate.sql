@@ -1,0 +1,49 @@
+SELECT
+  `t7`.`delivery_number`,
+  `t7`.`deliveries`,
+  `t7`.`skipped`,
+  ieee_divide(
+    CAST(FLOOR(
+      (
+        ieee_divide(CAST(`t7`.`skipped` AS FLOAT64), NULLIF(`t7`.`deliveries`, 0)) * 10000
+      ) + 0.5
+    ) AS INT64),
+    10000
+  ) AS `skip_rate`
+FROM (
+  SELECT
+    `t6`.`delivery_number`,
+    COUNT(`t6`.`subscription_id`) AS `deliveries`,
+    SUM(IF(`t6`.`status` = 'skipped', 1, 0)) AS `skipped`
+  FROM (
+    SELECT
+      `t3`.`subscription_id`,
+      `t3`.`delivery_number`,
+      `t3`.`scheduled_on`,
+      `t3`.`status`,
+      `t3`.`shipped_at`,
+      `t3`.`order_id`,
+      `t3`.`amount`
+    FROM (
+      SELECT
+        *
+      FROM `subscription_deliveries` AS `t0`
+      WHERE
+        `t0`.`status` IN ('shipped', 'skipped')
+        AND `t0`.`scheduled_on` <= DATE(2026, 10, 31)
+        AND `t0`.`delivery_number` <= 12
+    ) AS `t3`
+    INNER JOIN (
+      SELECT
+        `t1`.`subscription_id`
+      FROM `subscriptions` AS `t1`
+      WHERE
+        DATE(TIMESTAMP_ADD(`t1`.`started_at`, INTERVAL '9' HOUR)) <= DATE(2026, 10, 31)
+    ) AS `t5`
+      ON `t3`.`subscription_id` = `t5`.`subscription_id`
+  ) AS `t6`
+  GROUP BY
+    1
+) AS `t7`
+ORDER BY
+  `t7`.`delivery_number` ASC NULLS LAST

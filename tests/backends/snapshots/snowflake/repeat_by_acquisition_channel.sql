@@ -1,0 +1,135 @@
+WITH "t5" AS (
+  SELECT
+    "t4"."order_id",
+    "t4"."customer_id",
+    "t4"."ordered_at",
+    "t4"."status",
+    "t4"."channel",
+    "t4"."subtotal",
+    "t4"."discount",
+    "t4"."shipping_fee",
+    "t4"."points_used",
+    "t4"."total",
+    "t4"."points_earned",
+    "t4"."coupon_code",
+    "t4"."subscription_id",
+    "t4"."payment_method",
+    "t4"."shipping_prefecture",
+    "t4"."is_gift",
+    "t4"."order_date",
+    (
+      ROW_NUMBER() OVER (
+        PARTITION BY "t4"."customer_id"
+        ORDER BY "t4"."ordered_at" ASC, "t4"."order_id" ASC
+      ) - 1
+    ) + 1 AS "order_no"
+  FROM (
+    SELECT
+      "t1"."order_id",
+      "t1"."customer_id",
+      "t1"."ordered_at",
+      "t1"."status",
+      "t1"."channel",
+      "t1"."subtotal",
+      "t1"."discount",
+      "t1"."shipping_fee",
+      "t1"."points_used",
+      "t1"."total",
+      "t1"."points_earned",
+      "t1"."coupon_code",
+      "t1"."subscription_id",
+      "t1"."payment_method",
+      "t1"."shipping_prefecture",
+      "t1"."is_gift",
+      TO_DATE(DATEADD(HOUR, '9', "t1"."ordered_at")) AS "order_date"
+    FROM "orders" AS "t1"
+    WHERE
+      "t1"."status" = 'completed'
+      AND "t1"."customer_id" IS NOT NULL
+      AND "t1"."ordered_at" < TIMESTAMP_FROM_PARTS(2026, 10, 31, 15, 0, 0, 0)
+  ) AS "t4"
+)
+SELECT
+  "t13"."acquisition_channel",
+  "t13"."new_customers",
+  "t13"."f2_customers",
+  "t13"."repeat_customers",
+  CAST(FLOOR(
+    (
+      (
+        CAST("t13"."f2_customers" AS DOUBLE) / NULLIF("t13"."new_customers", 0)
+      ) * 10000
+    ) + 0.5
+  ) AS BIGINT) / 10000 AS "f2_rate",
+  CAST(FLOOR(
+    (
+      (
+        CAST("t13"."repeat_customers" AS DOUBLE) / NULLIF("t13"."new_customers", 0)
+      ) * 10000
+    ) + 0.5
+  ) AS BIGINT) / 10000 AS "repeat_rate",
+  "t13"."median_days_to_second"
+FROM (
+  SELECT
+    "t12"."acquisition_channel",
+    COUNT("t12"."customer_id") AS "new_customers",
+    SUM("t12"."f2") AS "f2_customers",
+    SUM("t12"."repeat") AS "repeat_customers",
+    MEDIAN("t12"."days_to_second") AS "median_days_to_second"
+  FROM (
+    SELECT
+      "t11"."customer_id",
+      "t11"."acquisition_channel",
+      "t11"."first_date",
+      "t11"."buyer",
+      "t11"."second_date",
+      DATEDIFF(DAY, "t11"."first_date", "t11"."second_date") AS "days_to_second",
+      IFF(
+        (
+          "t11"."second_date" IS NOT NULL
+        )
+        AND (
+          DATEDIFF(DAY, "t11"."first_date", "t11"."second_date") <= 90
+        ),
+        1,
+        0
+      ) AS "f2",
+      IFF("t11"."second_date" IS NOT NULL, 1, 0) AS "repeat"
+    FROM (
+      SELECT
+        "t9"."customer_id",
+        "t3"."acquisition_channel",
+        "t9"."order_date" AS "first_date",
+        "t10"."buyer",
+        "t10"."second_date"
+      FROM (
+        SELECT
+          *
+        FROM "t5" AS "t6"
+        WHERE
+          "t6"."order_no" = 1
+      ) AS "t9"
+      INNER JOIN (
+        SELECT
+          "t0"."customer_id",
+          COALESCE("t0"."acquisition_channel", '(不明)') AS "acquisition_channel"
+        FROM "customers" AS "t0"
+      ) AS "t3"
+        ON "t9"."customer_id" = "t3"."customer_id"
+      LEFT OUTER JOIN (
+        SELECT
+          "t6"."customer_id" AS "buyer",
+          "t6"."order_date" AS "second_date"
+        FROM "t5" AS "t6"
+        WHERE
+          "t6"."order_no" = 2
+      ) AS "t10"
+        ON "t9"."customer_id" = "t10"."buyer"
+    ) AS "t11"
+  ) AS "t12"
+  GROUP BY
+    1
+) AS "t13"
+ORDER BY
+  "t13"."new_customers" DESC NULLS LAST,
+  "t13"."acquisition_channel" ASC
