@@ -174,30 +174,64 @@ def serve(
     home: HomeOpt = None,
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
+    delivery: Annotated[
+        bool, typer.Option(help="Deliver the outbox in this process (off: `tokui worker`s do)")
+    ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Web processes (>1 needs PostgreSQL state)")
+    ] = 1,
 ) -> None:
-    """Run the web app, owning the workspace (scheduler and workers run inside it)."""
+    """Run the web app; unless --no-delivery, it also delivers the outbox.
+
+    On the embedded stores it owns the workspace (one process); on PostgreSQL state and a
+    server warehouse any number may run (docs/deploy.md).
+    """
+    import os
+
     import uvicorn
 
-    from tokui.web.app import create_app
+    from tokui.ops.logs import configure, uvicorn_log_config
+    from tokui.web.server import DELIVERY_ENV, build, multi_process_problem
 
     settings = load_settings(home)
+    configure(settings.log_format, settings.log_level)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    if workers > 1:
+        problem = multi_process_problem(settings)
+        if problem:
+            _fail(f"--workers {workers}: {problem}; see docs/deploy.md")
+        os.environ["TOKUI_HOME"] = str(settings.home)
+        os.environ[DELIVERY_ENV] = "1" if delivery else "0"
+        console.print(f"Tokui is serving {settings.home} at http://{bind_host}:{bind_port}/")
+        uvicorn.run(
+            "tokui.web.server:factory",
+            factory=True,
+            workers=workers,
+            host=bind_host,
+            port=bind_port,
+            log_config=uvicorn_log_config(),
+            # Each process imports the app and opens both stores before it answers the
+            # supervisor's health check; uvicorn's default 5 s kills it on a busy machine.
+            timeout_worker_healthcheck=60,
+        )
+        return
+    # The lock is for the embedded stores, which one process may hold; on PostgreSQL and
+    # a server warehouse any number of `tokui serve` may run (docs/deploy.md).
     lock = ServerLock(settings.lock_path)
+    if multi_process_problem(settings):
+        try:
+            lock.acquire()
+        except WorkspaceBusyError as exc:
+            _fail(str(exc))
+    ws: Workspace | None = None
     try:
-        lock.acquire()
-    except WorkspaceBusyError as exc:
-        _fail(str(exc))
-    ws = Workspace(settings)
-    try:
-        application = create_app(ws)
-        from tokui.messaging.background import run_worker_in_app
-
-        run_worker_in_app(application, ws)  # delivers the outbox while serving
-        bind_host = host or settings.host
-        bind_port = port or settings.port
+        application, ws = build(settings, delivery)
         console.print(f"Tokui is serving {ws.home} at http://{bind_host}:{bind_port}/")
-        uvicorn.run(application, host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(application, host=bind_host, port=bind_port, log_config=uvicorn_log_config())
     finally:
-        ws.close()
+        if ws is not None:
+            ws.close()
         lock.release()
 
 
@@ -614,3 +648,12 @@ app.add_typer(scenarios_app, name="scenarios")
 from tokui.cli_measure import measure_app  # noqa: E402
 
 app.add_typer(measure_app, name="measure")
+
+# --- operations: workers, migrations, backups (issue 11) ------------------------------
+
+from tokui.cli_ops import backup, db_app, restore, worker  # noqa: E402
+
+app.command()(worker)
+app.command()(backup)
+app.command()(restore)
+app.add_typer(db_app, name="db")

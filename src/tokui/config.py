@@ -42,7 +42,9 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=workspace_home)
     warehouse_url: str = Field(
-        default="", description="Ibis URL of the warehouse, e.g. duckdb:///path or postgres://..."
+        default="",
+        description="Ibis URL of the warehouse: duckdb:///path, postgres://..., pyspark://..., "
+        "clickhouse://... or chdb:///path (docs/backends.md)",
     )
     state_url: str = Field(
         default="", description="SQLAlchemy URL of the state DB, e.g. sqlite:///path"
@@ -64,6 +66,11 @@ class Settings(BaseSettings):
     # scenario at all, so the total effect of all marketing can be measured
     # (tokui.scenarios.control, docs/measurement.md). 0 turns it off.
     global_control_percent: float = Field(default=0.0, ge=0, le=50)
+    # Operations (docs/deploy.md): log lines as text or one JSON object each; the bearer
+    # token that /metrics asks for (empty: /metrics is off).
+    log_format: str = Field(default="text", pattern=r"^(text|json)$")
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    metrics_token: str = Field(default="", repr=False)
 
     @classmethod
     def settings_customise_sources(
@@ -117,6 +124,9 @@ secret_key = "{secret_key}"
 # Warehouse (customer data, analytics): an Ibis URL.
 #   embedded default: duckdb://<workspace>/warehouse.duckdb
 #   postgres://user@host:5432/dbname
+#   pyspark:///spark-warehouse?spark.master=spark://host:7077   (pip install 'tokui[spark]')
+#   clickhouse://user:password@host:8123/dbname                 (pip install 'tokui[clickhouse]')
+#   more, and what each one can run: docs/backends.md
 # warehouse_url = "postgres://tokui@127.0.0.1:5432/tokui"
 
 # State DB (scenarios, outbox, users): an SQLAlchemy URL.
@@ -130,6 +140,12 @@ port = 8000
 default_language = "ja"
 # Set to true behind HTTPS so cookies carry the Secure flag.
 secure_cookies = false
+
+# Operations. Logs: "text" or "json" (one object per line, for a log pipeline).
+# log_format = "text"
+# /metrics (Prometheus) answers only with `Authorization: Bearer <metrics_token>`;
+# empty = off. Prefer TOKUI_METRICS_TOKEN in the environment to writing it here.
+# metrics_token = ""
 
 # Measurement: a stable share of customers (percent) that no scenario messages, to
 # measure what all marketing together adds. 0 = off.

@@ -6,6 +6,7 @@ takes the DuckDB file lock.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from dataclasses import dataclass, field
@@ -62,6 +63,15 @@ class Workspace:
         if self._sessions is None:
             self._sessions = session_factory(self.engine)
         return self._sessions
+
+    def drop_warehouse(self) -> None:
+        """Forget the warehouse connection (after it failed: a server that restarted), so
+        the next use connects again."""
+        warehouse, self._warehouse = self._warehouse, None
+        if warehouse is not None:
+            # It failed already; whatever disconnecting it raises, a new one replaces it.
+            with contextlib.suppress(Exception):
+                warehouse.disconnect()
 
     def close(self) -> None:
         if self._warehouse is not None:

@@ -8,4 +8,5 @@ from tokui.state import messages as messages
 from tokui.state import model_runs as model_runs
 from tokui.state import saved_analyses as saved_analyses
 from tokui.state import scenarios as scenarios
+from tokui.state import sign_in as sign_in
 from tokui.state import suppressions as suppressions

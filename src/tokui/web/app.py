@@ -32,8 +32,10 @@ from tokui.web.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, supported
 from tokui.web.routes import analyses, customers, imports, pages, privacy, segments, users
 from tokui.web.routes import auth as auth_routes
 from tokui.web.routes import channels as channels_routes
+from tokui.web.routes import measurement as measurement_routes
 from tokui.web.routes import messages as messages_routes
 from tokui.web.routes import models as models_routes
+from tokui.web.routes import ops as ops_routes
 from tokui.web.routes import scenarios as scenarios_routes
 from tokui.web.security import SecurityHeadersMiddleware
 from tokui.web.templating import TEMPLATES_DIR, make_templates, render
@@ -48,11 +50,15 @@ def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
         raise RuntimeError("secret_key is empty; set it in tokui.toml or TOKUI_SECRET_KEY")
     app = FastAPI(title="Tokui", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.tokui = WebContext(
-        ws=ws, clock=clock or SystemClock(), throttle=LoginThrottle(), revoked=RevokedSessions()
+        ws=ws,
+        clock=clock or SystemClock(),
+        throttle=LoginThrottle(ws.sessions),
+        revoked=RevokedSessions(ws.sessions),
     )
     app.state.templates = make_templates()
 
     app.include_router(pages.router)
+    app.include_router(ops_routes.router)  # /readyz, /metrics
     app.include_router(auth_routes.router)
     app.include_router(users.router)
     app.include_router(analyses.router)
@@ -62,6 +68,7 @@ def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
     app.include_router(segments.router)
     app.include_router(models_routes.router)
     app.include_router(scenarios_routes.router)
+    app.include_router(measurement_routes.router)  # /measurement, /scenarios/{key}/results
     app.include_router(messages_routes.router)  # /messages and the public /t/ tracking
     app.include_router(channels_routes.router)  # channels, DM, /calls, /hooks/line
     app.mount("/api/v1", create_api(app.state.tokui))  # key-authenticated; own OpenAPI

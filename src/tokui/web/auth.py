@@ -9,19 +9,20 @@ every request, so deactivating a user or changing their role takes effect at onc
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
+from tokui.clock import utc_naive
 from tokui.state.db import session_scope
 from tokui.state.models import Role, User
+from tokui.state.sign_in import LoginFailure, RevokedSession
 from tokui.web.csrf import SESSION_KEY as CSRF_KEY
 from tokui.web.csrf import new_token
 
@@ -71,25 +72,28 @@ def login_url(request: Request) -> str:
 class RevokedSessions:
     """Nonces of sessions ended by logout, kept until their cookies would expire anyway.
 
-    In memory: a restart forgets them, which docs/security.md lists as an accepted risk
-    (the cookie still expires after SESSION_MAX_AGE).
+    In the state DB (tokui.state.sign_in), so a logout holds in every web process and
+    across restarts.
     """
 
-    def __init__(self, max_age: int = SESSION_MAX_AGE) -> None:
-        self.max_age = max_age
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
+    def __init__(self, sessions: sessionmaker[Session], max_age: int = SESSION_MAX_AGE) -> None:
+        self.sessions = sessions
+        self.max_age = timedelta(seconds=max_age)
 
-    def revoke(self, nonce: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._until = {n: t for n, t in self._until.items() if t > now}
-            self._until[nonce] = now + self.max_age
+    def revoke(self, nonce: str, now: datetime) -> None:
+        at = utc_naive(now)
+        with session_scope(self.sessions) as db:
+            db.execute(delete(RevokedSession).where(RevokedSession.until <= at))
+            db.merge(RevokedSession(nonce=nonce, until=at + self.max_age))
 
-    def is_revoked(self, nonce: str) -> bool:
-        with self._lock:
-            until = self._until.get(nonce)
-        return until is not None and until > time.monotonic()
+    def is_revoked(self, nonce: str, now: datetime) -> bool:
+        with session_scope(self.sessions) as db:
+            found = db.scalar(
+                select(RevokedSession.nonce).where(
+                    RevokedSession.nonce == nonce, RevokedSession.until > utc_naive(now)
+                )
+            )
+        return found is not None
 
 
 @dataclass
@@ -97,15 +101,14 @@ class LoginThrottle:
     """Counts failed logins per email and per client address; locks either when too many.
 
     Per email it stops guessing one account's password; per address it slows one client
-    spraying many accounts. Memory is bounded by dropping the stalest keys.
+    spraying many accounts. The failures are rows of the state DB (tokui.state.sign_in),
+    shared by every web process; rows older than the window are deleted as new ones come.
     """
 
+    sessions: sessionmaker[Session]
     max_per_email: int = 5
     max_per_address: int = 20
     window: timedelta = timedelta(minutes=15)
-    max_keys: int = 10_000
-    _failures: dict[str, deque[datetime]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _keys(self, email: str, address: str) -> list[tuple[str, int]]:
         return [
@@ -113,35 +116,35 @@ class LoginThrottle:
             ("addr:" + address, self.max_per_address),
         ]
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
     def locked_for(self, email: str, address: str, now: datetime) -> timedelta | None:
         """How long the pair stays locked, or None when a login may be tried."""
-        with self._lock:
-            waits = []
+        at = utc_naive(now)
+        waits = []
+        with session_scope(self.sessions) as db:
             for key, limit in self._keys(email, address):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    waits.append(times[len(times) - limit] + self.window - now)
-            return max(waits) if waits else None
+                recent = list(
+                    db.scalars(
+                        select(LoginFailure.at)
+                        .where(LoginFailure.key == key[:400], LoginFailure.at > at - self.window)
+                        .order_by(LoginFailure.at.desc())
+                        .limit(limit)
+                    )
+                )
+                if len(recent) >= limit:
+                    # Locked until the limit-th newest failure leaves the window.
+                    waits.append(recent[-1] + self.window - at)
+        return max(waits) if waits else None
 
     def record_failure(self, email: str, address: str, now: datetime) -> None:
-        with self._lock:
-            for key, _ in self._keys(email, address):
-                times = self._recent(key, now)
-                times.append(now)
-                self._failures.pop(key, None)
-                self._failures[key] = times  # re-insert: dict order is staleness order
-            while len(self._failures) > self.max_keys:
-                self._failures.pop(next(iter(self._failures)))
+        at = utc_naive(now)
+        with session_scope(self.sessions) as db:
+            db.execute(delete(LoginFailure).where(LoginFailure.at <= at - self.window))
+            db.add_all(LoginFailure(key=key[:400], at=at) for key, _ in self._keys(email, address))
 
     def record_success(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop("email:" + email.strip().lower(), None)
+        key = self._keys(email, "")[0][0]
+        with session_scope(self.sessions) as db:
+            db.execute(delete(LoginFailure).where(LoginFailure.key == key[:400]))
 
 
 def client_address(request: Request) -> str:
@@ -164,7 +167,7 @@ def start_session(request: Request, user: User, now: datetime) -> None:
 def end_session(request: Request, ctx: WebContext) -> None:
     nonce = request.session.get("nonce")
     if isinstance(nonce, str):
-        ctx.revoked.revoke(nonce)
+        ctx.revoked.revoke(nonce, ctx.clock.now())
     request.session.clear()
 
 
@@ -186,7 +189,7 @@ def _load_user(request: Request) -> User | None:
     if not isinstance(uid, int) or not isinstance(nonce, str):
         return None
     ctx = web_context(request)
-    if ctx.revoked.is_revoked(nonce):
+    if ctx.revoked.is_revoked(nonce, ctx.clock.now()):
         session.clear()
         return None
     with session_scope(ctx.ws.sessions) as db:

@@ -1,0 +1,1 @@
+"""Running Tokui in production: workers, metrics, health, logs, backups."""
