@@ -46,6 +46,8 @@ from ibis.backends import BaseBackend
 from sqlalchemy.orm import Session, sessionmaker
 
 from tokui.clock import utc_naive
+from tokui.messaging.context import ShopInfo, sample_context
+from tokui.messaging.store import TemplateDraft, create_template
 from tokui.scenarios import store
 from tokui.scenarios.definition import parse_definition
 from tokui.state.db import session_scope
@@ -294,6 +296,21 @@ def load_state(sessions: sessionmaker[Session]) -> dict[str, int]:
     """Stores the scenarios and the hand-made journeys; returns message ids by name."""
     ids: dict[str, int] = {}
     with session_scope(sessions) as db:
+        # A scenario is enabled only when the templates it sends exist and render.
+        for key, channel, draft in (
+            ("m-mail", "email", TemplateDraft(name="m-mail", subject="お知らせ", html="<p>x</p>")),
+            ("m-line", "line", TemplateDraft(name="m-line", line_text="お知らせ")),
+        ):
+            create_template(
+                db,
+                key=key,
+                channel=channel,
+                draft=draft,
+                is_marketing=True,
+                at=T0 - DAY,
+                user_id=None,
+                check_context=sample_context(ShopInfo(name="sample")),
+            )
         for d in (S1, S2, AB, AB3):
             store.save(db, parse_definition(d), T0 - DAY)
             store.set_status(db, str(d["key"]), "enabled", T0 - DAY)

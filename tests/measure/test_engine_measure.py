@@ -12,17 +12,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.scenarios.shop import NOW, build, scenario
+from tests.measure.shop import AS_OF, T0, load_state, load_warehouse
+from tests.scenarios.shop import NOW, TOML, build, scenario
 from tokui.clock import FixedClock, utc_naive
 from tokui.messaging.service import Messaging
 from tokui.scenarios import store
 from tokui.scenarios.control import in_global_control
 from tokui.scenarios.definition import parse_definition
-from tokui.scenarios.engine import Engine
-from tokui.state.db import session_scope
+from tokui.scenarios.engine import Engine, bucket
+from tokui.state.db import make_engine, migrate, session_scope
 from tokui.state.messages import MessageEventRecord, OutboxMessage
-from tokui.state.scenarios import Enrollment, JourneyEntry
-from tokui.workspace import Workspace
+from tokui.state.scenarios import Enrollment, JourneyEntry, Scenario
+from tokui.workspace import Workspace, init_workspace
 
 BROADCAST = {"type": "broadcast", "at": "2026-01-05T13:00:00+09:00"}
 SEND = {"id": "mail", "type": "send", "channel": "email", "template": "sc-mail"}
@@ -163,3 +164,114 @@ def test_send_waits_for_the_best_hour(ws: Workspace) -> None:
     clock.set(datetime(2026, 1, 6, 1, 20, tzinfo=UTC))  # 10:20 JST the next day
     engine.tick()
     assert sent_to(ws) == ["c1", "c3"]
+
+
+def _history(ws: Workspace, customer: str, channel: str, events: list[str], times: int) -> None:
+    """`times` past marketing messages to the customer on the channel, each with `events`
+    after its send (outbox rows too: the event log refers to them)."""
+    at = datetime(2025, 12, 1, 3)
+    with session_scope(ws.sessions) as db:
+        for i in range(times):
+            o = OutboxMessage(
+                idempotency_key=f"past:{customer}:{channel}:{i}",
+                channel=channel,
+                customer_id=customer,
+                recipient=customer,
+                is_marketing=True,
+                payload="{}",
+                status="sent",
+                attempts=1,
+                next_attempt_at=at,
+                created_at=at,
+                updated_at=at,
+                sent_at=at,
+            )
+            db.add(o)
+            db.flush()
+            for event in ["sent", *events]:
+                db.add(
+                    MessageEventRecord(
+                        outbox_id=o.id, customer_id=customer, channel=channel, event=event, at=at
+                    )
+                )
+
+
+def test_send_uses_the_channel_the_customer_responds_to(ws: Workspace) -> None:
+    # c1 never opened two emails and opened both LINE messages: shop rates email 0/2,
+    # LINE 2/2, so c1's posterior rates are (0 + 5·0)/(2 + 5) = 0 and (2 + 5·1)/(2 + 5) = 1:
+    # LINE first. c3 has no history: email first, as written. c2 has no email consent:
+    # LINE as the fallback, without a preference entry.
+    _history(ws, "c1", "email", [], 2)
+    _history(ws, "c1", "line", ["opened"], 2)
+    clock = FixedClock(NOW)
+    send = {
+        **SEND,
+        "fallback_channel": "line",
+        "fallback_template": "sc-line",
+        "channel_preference": True,
+    }
+    install(ws, clock, key="pref", trigger=BROADCAST, steps=[send])
+    clock.advance(timedelta(hours=1, minutes=5))
+    Engine(Messaging(ws, clock), clock).tick()
+    j = journal(ws)
+    assert j["c1"] == [("mail", "preferred_channel", "line"), ("mail", "queued", "line")]
+    assert j["c2"] == [("mail", "queued", "line")]
+    assert j["c3"] == [("mail", "queued", "email")]
+    with pytest.raises(ValueError, match="channel_preference needs fallback_channel"):
+        parse_definition(scenario(key="x", steps=[{**SEND, "channel_preference": True}]))
+
+
+def test_the_tick_promotes_a_significant_winner(state_url: str, tmp_path: Path) -> None:
+    """The measurement shop (tests/measure/shop.py) in a workspace: split `ab` asks for
+    promotion at 20 per arm and alpha 0.05; arm b converts 8 of 20 against 2 of 20
+    (p = 0.028) once the windows (7 days from T0) are over."""
+    home = tmp_path / "ws"
+    w = init_workspace(home, "admin@example.com", "admin-password-123")
+    with (home / "tokui.toml").open("a", encoding="utf-8") as fh:
+        fh.write(TOML)
+    w.close()
+    w = Workspace.open(home)
+    try:
+        if not state_url.startswith("sqlite"):
+            w.settings.state_url = state_url
+            migrate(make_engine(state_url))
+        load_warehouse(w.warehouse)
+        load_state(w.sessions)
+        # A customer enrolled on version 1 and still before the split, whom the weights
+        # would send to arm a; the broadcast is over, so the tick enrolls nobody new.
+        late = next(
+            c for c in ("t01", "t02", "t03", "h01", "h02") if bucket("split:split", "ab", c) < 0.5
+        )
+        with session_scope(w.sessions) as db:
+            for s in db.scalars(select(Scenario)):
+                s.trigger_checked_at = T0 + timedelta(hours=1)
+                s.status = "enabled" if s.key == "ab" else "paused"
+            scenario = store.get(db, "ab")
+            version = store.version_row(db, scenario)
+            db.add(
+                Enrollment(
+                    scenario_id=scenario.id,
+                    version_id=version.id,
+                    customer_id=late,
+                    occurrence="later",
+                    status="active",
+                    step_id="split",
+                    due_at=AS_OF + timedelta(days=1),
+                    entered_at=T0 + timedelta(days=1),
+                    updated_at=T0 + timedelta(days=1),
+                )
+            )
+        clock = FixedClock((T0 + timedelta(days=1)).replace(tzinfo=UTC))
+        engine = Engine(Messaging(w, clock), clock)
+        assert engine.tick().promoted == []  # no window has ended yet
+        clock.set((AS_OF + timedelta(days=1)).replace(tzinfo=UTC))
+        stats = engine.tick()
+        assert stats.promoted == [("ab", "split", "b", 2)]
+        with session_scope(w.sessions) as db:
+            current = store.load_version(store.version_row(db, store.get(db, "ab")))
+            arm = db.scalar(select(Enrollment.arm).where(Enrollment.occurrence == "later"))
+        assert current.steps[0].winner == "b"  # type: ignore[union-attr]
+        assert arm == "b"  # the older version's enrollment follows the promoted winner
+        assert engine.tick().promoted == []  # promoted once
+    finally:
+        w.close()

@@ -121,7 +121,6 @@ def test_json_for_script_cannot_close_the_tag() -> None:
 def test_coming_soon_pages(client: TestClient) -> None:
     login(client, VIEWER_EMAIL, VIEWER_PASSWORD)
     for path, name in [
-        ("/measurement", "効果測定"),
         ("/settings", "設定"),
     ]:
         r = client.get(path)

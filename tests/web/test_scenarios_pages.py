@@ -243,6 +243,8 @@ def test_list_shows_exact_figures_from_the_state(sc_client: TestClient, sc_ws: W
         "converted": "1",
         "holdouts": "1",
     }
+    # ... and the way to what the scenario changed.
+    assert 'href="/scenarios/cart/results" id="scenario-results"' in detail
 
 
 def test_add_from_library(sc_client: TestClient, sc_ws: Workspace) -> None:

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from ibis.backends import BaseBackend
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
 
 from tokui.analytics.base import purchases
 from tokui.clock import DEFAULT_TZ, utc_naive
@@ -52,6 +52,7 @@ from tokui.scenarios import store
 from tokui.scenarios.definition import MESSAGE_CHANNELS
 from tokui.segments.snapshot import MEMBERSHIPS
 from tokui.state.messages import OutboxMessage
+from tokui.state.scenarios import Enrollment, JourneyEntry, Scenario
 
 DIMENSIONS = ("scenario_key", "step_id", "channel", "week")
 RATES = (
@@ -157,8 +158,10 @@ def segment_kpis(
     start: datetime,
     end: datetime,
     attribution: Attribution,
+    scenario_key: str | None = None,
 ) -> pd.DataFrame:
-    """KPIs per current segment membership of the recipients of [start, end)."""
+    """KPIs per current segment membership of the recipients of [start, end): of every
+    marketing message, or of one scenario's messages (and the orders credited to them)."""
     o = OutboxMessage
     base = select(
         o.id.label("message_id"),
@@ -171,14 +174,25 @@ def segment_kpis(
         o.customer_id.is_not(None),
         o.is_marketing.is_(True),
     )
-    per = rollup(db, base, ["recipient"])
     credits = attribution.credits
+    if scenario_key is not None:
+        q = aliased(JourneyEntry)
+        base = (
+            base.join(q, and_(q.outbox_id == o.id, q.outcome == "queued"))
+            .join(Enrollment, Enrollment.id == q.enrollment_id)
+            .join(Scenario, Scenario.id == Enrollment.scenario_id)
+            .where(Scenario.key == scenario_key)
+        )
+        credits = credits[credits["scenario_key"] == scenario_key]
+    per = rollup(db, base, ["recipient"])
     got = (
         credits.groupby("customer_id")
         .agg(conversions=("order_id", "count"), revenue=("revenue", "sum"))
         .reset_index()
         if len(credits)
-        else pd.DataFrame({"customer_id": [], "conversions": [], "revenue": []})
+        else pd.DataFrame(
+            {"customer_id": pd.Series([], dtype=object), "conversions": [], "revenue": []}
+        )
     )
     per = per.rename(columns={"recipient": "customer_id"}).merge(got, on="customer_id", how="left")
     cols = [c for c in COUNTS if c != "recipients"]

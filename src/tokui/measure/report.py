@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import pandas as pd
 from ibis.backends import BaseBackend
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -192,7 +193,10 @@ def build_report(
     as_of = utc_naive(now)  # every window complete by now, not only this week's
     this = kpis(con, db, start, end, by=["scenario_key"], tz=tz).table
     last = kpis(con, db, prev_start, start, by=["scenario_key"], tz=tz).table
-    active = set(db.scalars(select(Enrollment.scenario_id).distinct()))
+    # Pending rows are timers, not enrollments (tokui.scenarios.timers).
+    active = set(
+        db.scalars(select(Enrollment.scenario_id).where(Enrollment.status != "pending").distinct())
+    )
     sections = []
     for scenario in db.scalars(select(Scenario).order_by(Scenario.key)):
         if scenario.status != "enabled" and scenario.id not in active:
@@ -235,7 +239,10 @@ def _pts(x: float | None) -> str:
 
 
 def _yen(x: float | None) -> str:
-    return "–" if x is None else f"¥{x:,.0f}"
+    if x is None:
+        return "–"
+    v = round(x)
+    return f"-¥{-v:,}" if v < 0 else f"¥{v:,}"
 
 
 def _p(x: float | None) -> str:
@@ -271,7 +278,7 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_report(report: WeeklyReport, lang: str = "ja") -> str:
+def _context(report: WeeklyReport, lang: str) -> dict[str, Any]:
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
 
@@ -289,15 +296,27 @@ def render_report(report: WeeklyReport, lang: str = "ja") -> str:
         ]
         or [0.1]
     )
-    template = _environment().get_template("measure/weekly_report.html")
-    return template.render(
-        report=report,
-        lang=lang,
-        t=t,
-        kpi_fields=KPI_FIELDS,
-        interval=lambda c: _interval_svg(
+    return {
+        "report": report,
+        "lang": lang,
+        "t": t,
+        "kpi_fields": KPI_FIELDS,
+        "interval": lambda c: _interval_svg(
             c.difference_ci[0], c.difference_ci[1], c.difference, scale or 0.1
         ),
-        money_fields={"revenue", "revenue_per_recipient"},
-        count_fields={"messages", "delivered"},
-    )
+        "money_fields": {"revenue", "revenue_per_recipient"},
+        "count_fields": {"messages", "delivered"},
+    }
+
+
+def render_report(report: WeeklyReport, lang: str = "ja") -> str:
+    """The standalone printable page (its own styles; for files and e-mail)."""
+    template = _environment().get_template("measure/weekly_report.html")
+    return template.render(**_context(report, lang))
+
+
+def render_report_body(report: WeeklyReport, lang: str = "ja") -> Markup:
+    """The report's content alone, autoescaped, for the web page (/measurement/report),
+    which wraps it in the app's layout and stylesheet."""
+    template = _environment().get_template("measure/_report_body.html")
+    return Markup(template.render(**_context(report, lang)))  # noqa: S704

@@ -29,9 +29,7 @@ router = APIRouter()
 Viewer = Annotated[User, require(Role.viewer)]
 
 # Areas in the navigation that later releases fill in; until then they explain so.
-COMING_SOON = {
-    "/measurement": "nav.measurement",
-}
+COMING_SOON: dict[str, str] = {}
 
 PLOTLY_COLORS = {"one_off": "#c0504d", "subscription": "#2f6f9f"}
 

@@ -621,7 +621,10 @@ def _set_status(request: Request, user: User, key: str, action: str) -> Response
                 status=translate(lang, f"scenarios.status.{scenario.status}"),
             )
             return _message(request, text, 409, f"/scenarios/{_quote(key)}")
-        store.set_status(db, key, after, utc_naive(ctx.clock.now()))
+        try:
+            store.set_status(db, key, after, utc_naive(ctx.clock.now()))
+        except store.ScenarioStoreError as exc:  # a template that does not render
+            return _message(request, str(exc), 422, f"/scenarios/{_quote(key)}")
         audit.add_entry(db, ctx, user.id, f"scenario.{action}", key, f"v{scenario.current_version}")
     return RedirectResponse(f"/scenarios/{_quote(key)}?changed={action}", status_code=303)
 

@@ -1,30 +1,8 @@
-// Analyses: draws every chart the server put in <script type="application/json"
-// data-chart-for="ID">, and filters the catalogue as the user types. Kept out of the
+// Analyses: filters the catalogue as the user types (charts: charts.js). Kept out of the
 // pages so the Content-Security-Policy can forbid inline scripts. The catalogue search
 // also works without this script (the form is answered by the server).
 (function () {
   "use strict";
-
-  function drawCharts() {
-    if (!window.Plotly) {
-      return;
-    }
-    var blocks = document.querySelectorAll("script[type='application/json'][data-chart-for]");
-    Array.prototype.forEach.call(blocks, function (block) {
-      var target = document.getElementById(block.getAttribute("data-chart-for"));
-      if (!target) {
-        return;
-      }
-      var figure = JSON.parse(block.textContent);
-      window.Plotly.newPlot(target, figure.data, figure.layout, {
-        displaylogo: false,
-        displayModeBar: false,
-        responsive: true,
-      }).then(function () {
-        target.setAttribute("data-rendered", "true");
-      });
-    });
-  }
 
   function filterCatalogue() {
     var input = document.getElementById("analysis-search");
@@ -62,6 +40,5 @@
     input.addEventListener("input", apply);
   }
 
-  drawCharts();
   filterCatalogue();
 })();
