@@ -10,6 +10,7 @@ Usage: python bench/bench_import.py [ROWS ...]   (default: 1,000,000 and 10,000,
 from __future__ import annotations
 
 import cProfile
+import os
 import pstats
 import resource
 import sys
@@ -79,6 +80,8 @@ def run(rows: int, profile: bool = False) -> str:
             marks.append((text.split()[0], time.perf_counter()))
 
         profiler = cProfile.Profile() if profile else None
+        load_before = os.getloadavg()[0]
+        cpu0 = _cpu()
         t0 = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -86,6 +89,7 @@ def run(rows: int, profile: bool = False) -> str:
         if profiler:
             profiler.disable()
         total = time.perf_counter() - t0
+        cpu = _cpu() - cpu0
         con.disconnect()
     if not result.ok:
         raise SystemExit(f"import failed: {result.errors[:3]}")
@@ -99,8 +103,14 @@ def run(rows: int, profile: bool = False) -> str:
     lines = result.tables["order_items"].inserted
     return (
         f"| {rows:,} | {lines:,} | {read:.1f} | {validate:.1f} | {write:.1f} | {total:.1f} | "
-        f"{rows / total:,.0f} | {peak_gib:.2f} |"
+        f"{rows / total:,.0f} | {cpu:.1f} | {load_before:.1f} | {peak_gib:.2f} |"
     )
+
+
+def _cpu() -> float:
+    """CPU seconds of this process, all threads (DuckDB's and pyarrow's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -108,12 +118,16 @@ def main() -> None:
     sizes = [int(a) for a in args] or [1_000_000, 10_000_000]
     print(
         "`python bench/bench_import.py` — `tokui import FILE --profile generic_transactions` "
-        "(one order line per row) into DuckDB, without the CLI.\n"
+        "(one order line per row) into an empty DuckDB warehouse, without the CLI. CPU s is "
+        "the process's CPU time over all its threads during the import; load is the "
+        "machine's 1-minute load average just before it (2 cores: above 2, other work "
+        "shares them and wall times stretch).\n"
     )
     print(
-        "| rows | order lines | read s | validate s | write s | total s | rows/s | peak RSS GiB |"
+        "| rows | order lines | read s | validate s | write s | total s | rows/s | CPU s "
+        "| load | peak RSS GiB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         print(run(n, profile="--profile" in sys.argv), flush=True)
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -370,3 +371,133 @@ def test_frame_reads_like_the_row_reader(name: str, tmp_path: Path) -> None:
     assert cells == [r[: len(raw.columns)] for r in raw.rows]
     assert frame.rows.tolist() == raw.row_numbers
     assert (frame.encoding, frame.ragged) == (raw.encoding, dict(raw.ragged))
+
+
+# --- byte-level fast paths ---------------------------------------------------------------
+
+
+def _civil(cells: list[tuple[int, int, int]]) -> list[int | None]:
+    out: list[int | None] = []
+    for y, m, d in cells:
+        try:
+            out.append((date(y, m, d) - date(1970, 1, 1)).days)
+        except ValueError:
+            out.append(None)
+    return out
+
+
+@pytest.mark.parametrize("years", [(1999, 2001), (1, 9999)], ids=["table", "arithmetic"])
+def test_day_numbers_match_the_calendar(years: tuple[int, int]) -> None:
+    """Both ways of counting days (a table for a few years, arithmetic for wide spans)."""
+    from tokui.ingest.columns import _days
+
+    ys = [years[0], years[1], 1900, 2000, 2024, 2023] if years[0] == 1 else list(range(*years))
+    cells = [(y, m, d) for y in ys for m in range(0, 14) for d in (0, 1, 28, 29, 30, 31, 32)]
+    cells += [(years[0], 2, 29), (years[1], 12, 31)]
+    y, m, d = (np.array(c, dtype=np.int64) for c in zip(*cells, strict=True))
+    days, ok = _days(y, m, d)
+    got = [int(n) if good else None for n, good in zip(days, ok, strict=True)]
+    assert got == _civil(cells)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789-+., ¥１", max_size=21), min_size=1, max_size=20))
+def test_plain_integers_match_the_pattern(cells: list[str]) -> None:
+    import re
+
+    from tokui.ingest.columns import plain_integers
+
+    # A sliced array, as frames hold them (the header row cut off).
+    array = pa.array(["header", *cells], pa.string()).slice(1)
+    expected = [re.fullmatch(r"-?[0-9]{1,18}", c) is not None for c in cells]
+    assert plain_integers(array).tolist() == expected
+
+
+SPACES = [" ", "\t", "\u3000", "\xa0", "\x1c", "\x85", "\u2028", "\n"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", *SPACES]),
+            st.text(alphabet="ab東京 \u3000", max_size=4),
+            st.sampled_from(["", *SPACES]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_strip_finds_every_edge_space(cells: list[tuple[str, str, str]]) -> None:
+    from tokui.ingest.columns import strip
+
+    texts = ["".join(c) for c in cells]
+    array = pa.array(["x", *texts], pa.string()).slice(1)
+    assert strip(array).to_pylist() == [t.strip() for t in texts]
+
+
+def test_all_distinct_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokui.ingest import keys
+
+    monkeypatch.setattr(keys, "PREFIX", 2)
+    assert keys.all_distinct(pa.array(["a", "b", None, "c", None]))
+    assert not keys.all_distinct(pa.array(["a", "b", "c", "d", "b"]))  # past the prefix
+    assert not keys.all_distinct(pa.array(["a", "a", "c"]))  # inside the prefix
+    enc = keys.Encodings()
+    monkeypatch.setattr(keys, "HASH_MIN", 1)
+    codes, size = enc.encode(pa.array(["x", None, "y"]))
+    assert (codes.tolist(), size) == ([0, -1, 2], 3)
+    codes, size = enc.encode(pa.array(["x", "y", "x"]))
+    assert (codes.tolist(), size) == ([0, 1, 0], 2)
+
+
+ORDER_HEADER = [*CDNOW_HEADER, "order_id"]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["00001", "00002", "", "ｃ３"]),
+            st.sampled_from(["1997/01/01", "1997-01-02 10:00:00", "19970103", "x"]),
+            st.sampled_from(["1", "2", "", "-1"]),
+            st.sampled_from(["1200", "¥1,200", "0", "", "12.5"]),
+            st.sampled_from(["", "P1", "P2"]),
+            st.sampled_from(["", "1", "2", "3", "4", "5", "6", "7", "8", "9"]),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_map_frame_agrees_with_map_rows_when_hashing_keys(
+    monkeypatch: pytest.MonkeyPatch, rows: list[tuple[str, ...]]
+) -> None:
+    """With every key column hashed (the path of big files), the reference still agrees:
+    order ids unique or repeated, empty or not."""
+    from tokui.ingest import keys
+
+    monkeypatch.setattr(keys, "HASH_MIN", 1)
+    monkeypatch.setattr(keys, "PREFIX", 1)
+    profile = load_profile("generic_transactions")
+    numbers = list(range(2, len(rows) + 2))
+    reference = Errors()
+    expected = map_rows(
+        RawTable("t.csv", ORDER_HEADER, [list(r) for r in rows], numbers), profile, reference
+    )
+    errors = Errors()
+    frame = Frame(
+        "t.csv",
+        ORDER_HEADER,
+        [pa.array([r[i] for r in rows], pa.string()) for i in range(len(ORDER_HEADER))],
+        pa.array(numbers).to_numpy(),
+    )
+    got = mapping.map_frame(frame, profile, errors)
+    assert [str(e) for e in errors.items] == [str(e) for e in reference.items]
+    assert got.rejected == expected.rejected
+    for table, table_rows in got.tables.items():
+        assert table_rows.rows.tolist() == expected.sources[table]
+        names = list(table_rows.table.column_names)
+        got_rows = [tuple(r[c] for c in names) for r in table_rows.table.to_pylist()]
+        assert got_rows == [tuple(r.get(c) for c in names) for r in expected.rows[table]]

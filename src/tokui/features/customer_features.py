@@ -51,8 +51,11 @@ def _ratio(num: ibis.Value, den: ibis.Value) -> ibis.Value:
     return ibis.ifelse(den > 0, (num.cast("float64") / den).round(4), None)
 
 
-def item_behaviour(con: BaseBackend, as_of: date) -> ibis.Table:
-    """Per customer: item counts that reveal purchase purpose, main category and product."""
+def item_behaviour(con: BaseBackend, as_of: date, *, main: bool = True) -> ibis.Table:
+    """Per customer: item counts that reveal purchase purpose, main category and product.
+    `main=False`: main category and product as typed nulls, for a caller that reads
+    neither (their rankings over every customer's categories and products are most of
+    the computation)."""
     p = purchases(con)
     p = p.filter(p.order_date <= as_of).select("order_id", "customer_id", "order_date")
     items = con.table("order_items")
@@ -87,6 +90,12 @@ def item_behaviour(con: BaseBackend, as_of: date) -> ibis.Table:
     by_cat = li.group_by(["customer_id", "cat"]).aggregate(
         cat_items=li.quantity.sum(), cat_amount=li.amount.sum()
     )
+    if not main:
+        return per_customer.mutate(
+            main_category=ibis.null(by_cat.cat.type()),
+            main_category_items=ibis.null(by_cat.cat_items.type()),
+            main_product=ibis.null(li.product_id.type()),
+        )
     w = ibis.window(
         group_by=by_cat.customer_id,
         order_by=[ibis.desc(by_cat.cat_amount), ibis.desc(by_cat.cat_items), by_cat.cat],
@@ -158,7 +167,10 @@ def _attach(left: ibis.Table, right: ibis.Table) -> ibis.Table:
     return left.left_join(right, "customer_id").drop("customer_id_right")
 
 
-def customer_features_expr(con: BaseBackend, as_of: date) -> ibis.Table:
+def customer_features_expr(con: BaseBackend, as_of: date, *, main: bool = True) -> ibis.Table:
+    """Every customer's features as of `as_of`. `main=False`: main category and product
+    (and what derives from them: main_category_share, persona) left null, for callers
+    that read none of them (see item_behaviour)."""
     c = con.table("customers")
     age = ibis.ifelse(
         c.birth_date.notnull(),
@@ -202,7 +214,7 @@ def customer_features_expr(con: BaseBackend, as_of: date) -> ibis.Table:
         rfm,
         cpm,
         year,
-        item_behaviour(con, as_of),
+        item_behaviour(con, as_of, main=main),
         subscription_state(con, as_of),
         points_state(con, as_of),
         web_state(con, as_of),
@@ -257,4 +269,6 @@ def customer_features_expr(con: BaseBackend, as_of: date) -> ibis.Table:
         ),
         as_of=ibis.literal(as_of),
     )
+    if not main:
+        f = f.mutate(persona=ibis.null(f.persona.type()))
     return f.drop("items", "gift_items", "novel_items", "premium_items", "main_category_items")

@@ -53,6 +53,12 @@ def level_expr(rank: ibis.Value, rules: RankRules) -> ibis.Value:
     return ibis.cases(*cases, else_=ibis.null("int64"))
 
 
+def _temp(con: BaseBackend) -> bool:
+    # Ibis cannot make temporary tables on Spark; there the work tables are ordinary
+    # ones, dropped at the end of record_changes like the temporary ones.
+    return bool(con.name != "pyspark")
+
+
 def ensure_tables(con: BaseBackend) -> None:
     if RANK_CHANGES not in con.list_tables():
         con.create_table(RANK_CHANGES, schema=CHANGE_SCHEMA)
@@ -66,7 +72,7 @@ def keep_previous(con: BaseBackend, features: str) -> ibis.Table | None:
     if "computed_rank" not in f.columns:
         return None
     old = f.select("customer_id", old_rank=f.computed_rank)
-    return con.create_table(PREVIOUS, old, temp=True, overwrite=True)
+    return con.create_table(PREVIOUS, old, temp=_temp(con), overwrite=True)
 
 
 def record_changes(
@@ -98,7 +104,7 @@ def record_changes(
     )
     existing = con.table(RANK_CHANGES)
     changes = changes.anti_join(existing, ["customer_id", "as_of", "new_rank"])
-    staged = con.create_table("_tokui_rank_changes", changes, temp=True, overwrite=True)
+    staged = con.create_table("_tokui_rank_changes", changes, temp=_temp(con), overwrite=True)
     n = int(staged.count().execute())
     if n:
         con.insert(RANK_CHANGES, staged.select(*CHANGE_SCHEMA.names))

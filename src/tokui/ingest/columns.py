@@ -35,8 +35,51 @@ def mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def offsets_and_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The n + 1 offsets of a string column's cells into its byte buffer, and that buffer."""
+    width = np.int64 if text.type == pa.large_string() else np.int32
+    n = len(text)
+    buffers = text.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=width)[text.offset : text.offset + n + 1]
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)
+        if buffers[2] is not None
+        else np.zeros(0, np.uint8)
+    )
+    return offsets.astype(np.int64), data
+
+
+# Bytes that may begin or end a character str.strip() removes: the ASCII spaces, and
+# every byte of a multi-byte character (U+3000, U+00A0 … are spaces).
+_MAY_BE_SPACE = np.array([chr(b).isspace() or b >= 0x80 for b in range(256)])
+
+
+def _is_text(text: pa.Array) -> bool:
+    return isinstance(text, pa.Array) and (
+        pa.types.is_string(text.type) or pa.types.is_large_string(text.type)
+    )
+
+
+def edge_spaces(text: pa.Array) -> np.ndarray:
+    """Cells that may start or end with a space (never misses one); empty cells do not."""
+    if not _is_text(text):
+        return np.ones(len(text), dtype=bool)
+    offsets, data = offsets_and_bytes(text)
+    start, end = offsets[:-1], offsets[1:]
+    filled = end > start
+    out: np.ndarray
+    if filled.all():  # no empty cell: no masking needed
+        out = _MAY_BE_SPACE[data[start]] | _MAY_BE_SPACE[data[end - 1]]
+        return out
+    out = np.zeros(len(text), dtype=bool)
+    out[filled] = _MAY_BE_SPACE[data[start[filled]]] | _MAY_BE_SPACE[data[end[filled] - 1]]
+    return out
+
+
 def strip(text: pa.Array) -> pa.Array:
     """str.strip() of every cell; the input itself when nothing was trimmed (no copy kept)."""
+    if not edge_spaces(text).any():
+        return text
     trimmed = pc.utf8_trim(text, characters=PY_SPACE)
     if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(text)).as_py():
         return text
@@ -63,35 +106,45 @@ def _match(text: pa.Array, pattern: str) -> np.ndarray:
 
 def _fixed_width(text: pa.Array, width: int) -> np.ndarray:
     """Cells that are all `width` bytes long, as an (n, width) array of bytes."""
-    text = text.cast(pa.string()) if text.type != pa.string() else text
     n = len(text)
     if n == 0:
         return np.zeros((0, width), dtype=np.uint8)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + n + 1]
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    offsets, data = offsets_and_bytes(text)
     start = int(offsets[0])
     return data[start : start + n * width].reshape(n, width)
 
 
 def _digits(block: np.ndarray, first: int, count: int) -> np.ndarray:
-    out = np.zeros(len(block), dtype=np.int64)
-    for i in range(first, first + count):
-        out = out * 10 + (block[:, i].astype(np.int64) - 48)
+    out = block[:, first].astype(np.int64) - 48
+    for i in range(first + 1, first + count):
+        out *= 10
+        out += block[:, i]
+        out -= 48
     return out
 
 
-# Layouts decoded straight from the bytes: (pattern, byte length, positions of
-# year, month, day, hour, minute, second). These are the shapes cart exports write.
+# Layouts decoded straight from the bytes: (template, positions of year, month, day,
+# hour, minute, second). In a template 9 is a digit, - one of -/. and T a space or T;
+# any other character stands for itself. These are the shapes cart exports write.
 _LAYOUTS = (
-    (r"^[0-9]{8}$", 8, (0, 4, 6, None, None, None)),
-    (r"^[0-9]{4}[-/.][0-9]{2}[-/.][0-9]{2}$", 10, (0, 5, 8, None, None, None)),
-    (r"^[0-9]{4}[-/.][0-9]{2}[-/.][0-9]{2}[ T][0-9]{2}:[0-9]{2}$", 16, (0, 5, 8, 11, 14, None)),
-    (
-        r"^[0-9]{4}[-/.][0-9]{2}[-/.][0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}$",
-        19,
-        (0, 5, 8, 11, 14, 17),
-    ),
+    ("99999999", (0, 4, 6, None, None, None)),
+    ("9999-99-99", (0, 5, 8, None, None, None)),
+    ("9999-99-99T99:99", (0, 5, 8, 11, 14, None)),
+    ("9999-99-99T99:99:99", (0, 5, 8, 11, 14, 17)),
 )
+_TEMPLATE_BYTES = {"9": b"0123456789", "-": b"-/.", "T": b" T"}
+
+
+def _fits(block: np.ndarray, template: str) -> np.ndarray:
+    """Rows of an (n, len(template)) byte block that match the template."""
+    ok = np.ones(len(block), dtype=bool)
+    for i, ch in enumerate(template):
+        allowed = np.zeros(256, dtype=bool)
+        allowed[list(_TEMPLATE_BYTES.get(ch, ch.encode()))] = True
+        ok &= allowed[block[:, i]]
+    return ok
+
+
 # parse._DATE in RE2 syntax. RE2's \d and \s are ASCII-only, so it accepts a subset of
 # what Python's pattern accepts, with the same groups.
 _DATE_RE2 = parse._DATE.pattern
@@ -108,8 +161,11 @@ class _Parts:
         self.tz = np.zeros(n, dtype=np.int64)
         self.tz_ok = np.ones(n, dtype=bool)
 
-    def put(self, idx: np.ndarray, name: str, values: np.ndarray) -> None:
-        self.fields[name][idx] = values
+    def put(self, idx: np.ndarray | slice, name: str, values: np.ndarray) -> None:
+        if isinstance(idx, slice):
+            self.fields[name] = values  # every cell: no scatter
+        else:
+            self.fields[name][idx] = values
 
 
 def _int_or_zero(values: pa.Array) -> np.ndarray:
@@ -122,15 +178,23 @@ def _date_parts(folded: pa.Array, certain: np.ndarray) -> _Parts:
     ascii_ = mask(pc.string_is_ascii(folded)) & certain
     done = np.zeros(len(folded), dtype=bool)
     length = np.asarray(pc.fill_null(pc.binary_length(folded), 0).to_numpy(zero_copy_only=False))
-    for pattern, width, pos in _LAYOUTS:
+    for template, pos in _LAYOUTS:
+        width = len(template)
         candidates = ascii_ & (length == width) & ~done
         if not candidates.any():
             continue
-        idx = np.flatnonzero(candidates)
-        sub = folded.take(pa.array(idx))
-        hit = _match(sub, pattern)
-        idx, sub = idx[hit], sub.filter(pa.array(hit))
-        block = _fixed_width(sub, width)
+        idx: np.ndarray | slice
+        if candidates.all():  # the usual file: one layout throughout, no copy needed
+            block = _fixed_width(folded, width)
+            hit = _fits(block, template)
+            idx = slice(None) if hit.all() else np.flatnonzero(hit)
+        else:
+            idx = np.flatnonzero(candidates)
+            block = _fixed_width(folded.take(pa.array(idx)), width)
+            hit = _fits(block, template)
+            idx = idx[hit]
+        if not hit.all():
+            block = block[hit]
         for name, p in zip(("y", "m", "d", "H", "M", "S"), pos, strict=True):
             if p is not None:
                 parts.put(idx, name, _digits(block, p, 4 if name == "y" else 2))
@@ -182,14 +246,40 @@ def _extract(parts: _Parts, idx: np.ndarray, sub: pa.Array) -> None:
     parts.tz_ok[idx] = total < 24 * 60
 
 
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
 def _days(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Days since 1970-01-01 and whether (y, m, d) is a real date."""
+    ok = (y >= 1) & (y <= 9999) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
+    if ok.any():
+        years = y[ok]
+        first, last = int(years.min()), int(years.max())
+        if last - first < 400:
+            # Few years (the usual file spans a handful): look each cell up in a table of
+            # every (year, month, day) of those years.
+            grid_y, grid_m, grid_d = np.meshgrid(
+                np.arange(first, last + 1), np.arange(13), np.arange(32), indexing="ij"
+            )
+            table, real = _civil_days(grid_y.ravel(), grid_m.ravel(), grid_d.ravel())
+            cell = np.where(ok, ((y - first) * 13 + m) * 32 + d, 0)
+            return table[cell], ok & real[cell]
+    return _civil_days(y, m, d)
+
+
+def _civil_days(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """_days in integer arithmetic (H. Hinnant's days_from_civil, proleptic Gregorian):
+    numpy's datetime64 calendar conversions cost several times as much."""
     ok = (y >= 1) & (y <= 9999) & (m >= 1) & (m <= 12) & (d >= 1)
-    months = np.where(ok, (y - 1970) * 12 + (m - 1), 0)
-    first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    following = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    ok &= d <= following - first
-    return first + d - 1, ok
+    month = np.where(ok, m, 1)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    ok &= d <= _MONTH_DAYS[month] + (leap & (month == 2))
+    year = y - (month <= 2)
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146_097 + doe - 719_468, ok
 
 
 def dates(folded: pa.Array, certain: np.ndarray) -> tuple[pa.Array, np.ndarray]:
@@ -231,7 +321,31 @@ def datetimes(folded: pa.Array, certain: np.ndarray, tz: str) -> tuple[pa.Array,
 
 # --- numbers ---------------------------------------------------------------------------
 
-_PLAIN_INT = r"^-?[0-9]{1,18}$"
+_IS_DIGIT = np.zeros(256, dtype=bool)
+_IS_DIGIT[list(b"0123456789")] = True
+
+
+def plain_integers(text: pa.Array) -> np.ndarray:
+    """Cells that are 1 to 18 ASCII digits after an optional minus (^-?[0-9]{1,18}$)."""
+    n = len(text)
+    if n == 0 or not _is_text(text):
+        return _match(text, r"^-?[0-9]{1,18}$") if n else np.zeros(0, dtype=bool)
+    offsets, data = offsets_and_bytes(text)
+    start, end = offsets[:-1], offsets[1:]
+    filled = end > start
+    minus = np.zeros(n, dtype=bool)
+    minus[filled] = data[start[filled]] == ord("-")
+    digits = end - start - minus
+    # Non-digit bytes are few in a column of numbers: find them, then their cells.
+    where = np.flatnonzero(~_IS_DIGIT[data[offsets[0] : offsets[-1]]]) + offsets[0]
+    cells = np.searchsorted(offsets, where, side="right") - 1
+    others = np.bincount(cells, minlength=n)
+    ok: np.ndarray = (digits >= 1) & (digits <= 18) & (others == minus)
+    if text.null_count:
+        ok &= mask(pc.is_valid(text))
+    return ok
+
+
 _NOISE = "[¥円, ]"  # a subset of parse._MONEY_NOISE
 _DECIMAL = r"^-?[0-9]{1,18}(?:\.[0-9]{1,18})?$"
 
@@ -251,7 +365,10 @@ def decimals(folded: pa.Array, certain: np.ndarray) -> Decimals:
     mantissa = np.zeros(n, dtype=np.int64)
     scale = np.zeros(n, dtype=np.int64)
     fast = np.zeros(n, dtype=bool)
-    plain = _match(folded, _PLAIN_INT) & certain
+    plain = plain_integers(folded) & certain
+    if plain.all():
+        mantissa = np.asarray(pc.cast(folded, pa.int64()).to_numpy(), dtype=np.int64)
+        return Decimals(mantissa, scale, plain)
     if plain.any():
         idx = np.flatnonzero(plain)
         mantissa[idx] = pc.cast(folded.filter(pa.array(plain)), pa.int64()).to_numpy()
@@ -279,6 +396,8 @@ def decimals(folded: pa.Array, certain: np.ndarray) -> Decimals:
 
 def round_half_up(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """numerator / denominator rounded half away from zero (Decimal's ROUND_HALF_UP)."""
+    if (numerator >= 0).all() and (denominator > 0).all():  # the usual amounts: no signs
+        return np.asarray((2 * numerator + denominator) // (2 * denominator), dtype=np.int64)
     sign = np.sign(numerator) * np.sign(denominator)
     n, d = np.abs(numerator), np.abs(denominator)
     return np.asarray(sign * ((2 * n + d) // (2 * d)), dtype=np.int64)
@@ -288,6 +407,8 @@ def integers(
     dec: Decimals, round_fraction: bool, whole_only: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """parse_money (whole_only=False) or parse_integer (True) from parsed decimals."""
+    if not dec.scale.any():  # no fractions at all: the mantissas are the values
+        return dec.mantissa, dec.fast.copy()
     power = 10 ** np.minimum(dec.scale, 18)
     whole = dec.mantissa % power == 0
     if whole_only or not round_fraction:
@@ -306,8 +427,14 @@ def arithmetic(transform: str, ops: Sequence[Decimals]) -> tuple[np.ndarray, np.
     fast = a.fast & b.fast
     for op in ops:
         fast &= (np.abs(op.mantissa) < _OPERAND) & (op.scale <= 4)
-    pa_, pb = 10 ** np.where(fast, a.scale, 0), 10 ** np.where(fast, b.scale, 0)
-    am, bm = np.where(fast, a.mantissa, 0), np.where(fast, b.mantissa, 1)
+    whole = not (a.scale.any() or b.scale.any())
+    # Whole operands (the usual case) need no powers of ten.
+    pa_ = np.ones(1, dtype=np.int64) if whole else 10 ** np.where(fast, a.scale, 0)
+    pb = np.ones(1, dtype=np.int64) if whole else 10 ** np.where(fast, b.scale, 0)
+    if fast.all():
+        am, bm = a.mantissa, b.mantissa
+    else:
+        am, bm = np.where(fast, a.mantissa, 0), np.where(fast, b.mantissa, 1)
     if transform == "multiply":
         return round_half_up(am * bm, pa_ * pb), fast
     if transform == "divide":

@@ -11,6 +11,7 @@ order) and rejected counts.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,10 @@ def _row_checks(frame: Frame, heap: _ErrorHeap) -> np.ndarray:
                 ),
             )
     for c, (name, cells) in enumerate(zip(frame.columns, frame.data, strict=True)):
+        # A cell has at least as many bytes as characters: count characters only when
+        # some cell has too many bytes.
+        if not pc.any(pc.greater(pc.binary_length(cells), MAX_FIELD_CHARS)).as_py():
+            continue
         long = col.mask(pc.greater(pc.utf8_length(cells), MAX_FIELD_CHARS))
         for i in np.flatnonzero(long):
             cell = str(cells[int(i)].as_py())
@@ -176,14 +181,14 @@ class _TargetMapper:
         columns = [self.cols.stripped(s) for s in sources]
         if len(cand) != len(self.frame):
             columns = [c.take(pa.array(cand)) for c in columns]
+        # The last source is most often an id unique on its own, and then every group
+        # has one row whatever the other cells hold.
+        part, distinct = self.enc.encode(columns[-1])
+        if distinct == len(cand) and not columns[-1].null_count:
+            return part
         if len(columns) > 1 and any(pc.any(pc.match_substring(c, "\x1f")).as_py() for c in columns):
             # A tuple of cells and their joined text group alike only without the separator.
             columns = [pc.binary_join_element_wise(*columns, "\x1f")]
-        # Tuples group alike in any column order; the last source is most often an id
-        # unique on its own, and then the others need no hashing.
-        part, distinct = self.enc.encode(columns[-1])
-        if distinct == len(cand) and not pc.any(pc.is_null(columns[-1])).as_py():
-            return part
         codes = np.zeros(len(cand), dtype=np.int64)
         for column in reversed(columns):
             codes = self.enc.combine(codes, column)
@@ -370,8 +375,18 @@ class _TargetMapper:
         )
 
 
-def map_frame(frame: Frame, profile: Profile, errors: Errors) -> ColumnarMapped:
-    """Every target's canonical rows as Arrow; every problem goes to `errors`."""
+def map_frame(
+    frame: Frame,
+    profile: Profile,
+    errors: Errors,
+    on_table: Callable[[str, TableRows], None] | None = None,
+) -> ColumnarMapped:
+    """Every target's canonical rows as Arrow; every problem goes to `errors`.
+
+    `on_table` sees each target's rows as soon as they are mapped, while no problem has
+    been found so far (the rows of a file with problems are never written), so the
+    caller can start loading them while the next target is mapped.
+    """
     fill_down(frame, profile)
     heap = _ErrorHeap(errors.cap)
     row_bad = _row_checks(frame, heap)
@@ -389,5 +404,7 @@ def map_frame(frame: Frame, profile: Profile, errors: Errors) -> ColumnarMapped:
         passes = _passes(cols, target.where)
         mapper = _TargetMapper(frame, cols, cache, target, ti, profile.timezone, heap, enc, uses)
         tables[target.table], rejected[target.table] = mapper.run(passes, row_bad)
+        if on_table is not None and not heap.total and not errors:
+            on_table(target.table, tables[target.table])
     heap.drain(errors)
     return ColumnarMapped(tables, rejected)

@@ -4,7 +4,10 @@ The file is read into Arrow columns (frame.py) and mapped column-wise (mapping.p
 memory grows with the file's bytes, not with Python objects per cell. A file either
 lands whole or not at all: each table is staged and classified first (new, changed,
 unchanged), then every insert and update runs inside a single transaction, so a failure
-in the last table rolls back the first.
+in the last table rolls back the first. A big batch for an empty DuckDB table is built
+apart with its key and swapped in inside that same transaction (load.Builder); the build
+starts as soon as that table is validated, so DuckDB builds it while the next table is
+still being mapped, and is dropped if any later row of the file has a problem.
 """
 
 from __future__ import annotations
@@ -30,13 +33,18 @@ from tokui.ingest.validate import Errors, RowError, check_columns
 from tokui.state.db import session_scope
 from tokui.state.models import ImportRun
 from tokui.warehouse.load import (
+    BUILD_MIN_ROWS,
     STATUS,
+    Builder,
     LoadError,
     classify,
     conform,
+    drop_build,
     insert_new_sql,
+    is_empty,
     merge_sql,
     release,
+    swap_in,
     update_changed_sql,
 )
 from tokui.warehouse.schema import TABLES, TableSpec
@@ -89,7 +97,8 @@ def import_file(
     """Import `path` with `profile`; data errors come back in the result, not raised.
 
     `warehouse_lock`, when given, is held only while the warehouse is read and written,
-    not while the file is read and validated (the web app shares one connection).
+    not while the file is read and validated (the web app shares one connection); once
+    a table is being built early, it is held from then on.
     """
     started = _now()
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
@@ -97,46 +106,94 @@ def import_file(
     result.tables = {t: TableCounts() for t in prof.tables}
     errors = Errors()
     step = on_progress or (lambda _msg: None)
-    try:
-        step(f"reading {path.name}")
-        frame = read_frame(path)
-        result.rows_read, result.encoding = len(frame), frame.encoding
-        step("validating")
-        check_columns(frame, prof, errors)
-        mapped = None if errors else map_frame(frame, prof, errors)
-        del frame
-        if mapped is not None:
-            for table, n in mapped.rejected.items():
-                result.tables[table].rejected = n
-        if not errors and mapped is not None:
-            arrows = _to_arrow(path.name, prof, mapped.tables, errors)
+    with contextlib.ExitStack() as held:
+        locked: list[bool] = []
+
+        def hold() -> None:
+            if not locked and warehouse_lock is not None:
+                held.enter_context(warehouse_lock)
+            locked.append(True)
+
+        early = _EarlyBuilds(con, hold) if not dry_run and con.name == "duckdb" else None
+        arrows: dict[str, pa.Table] = {}
+
+        def mapped_table(table: str, rows: TableRows) -> None:
+            arrow = _conform(path.name, table, rows.table, errors)
+            if arrow is None:
+                return
+            if early is None or not early.offer(table, arrow):
+                arrows[table] = arrow
+
+        try:
+            step(f"reading {path.name}")
+            frame = read_frame(path)
+            result.rows_read, result.encoding = len(frame), frame.encoding
+            step("validating")
+            check_columns(frame, prof, errors)
+            mapped = None if errors else map_frame(frame, prof, errors, mapped_table)
+            del frame
+            if mapped is not None:
+                for table, n in mapped.rejected.items():
+                    result.tables[table].rejected = n
             del mapped
             if not errors:
                 step("writing" if not dry_run else "comparing with the warehouse")
-                with warehouse_lock or contextlib.nullcontext():
-                    _write(con, prof, arrows, result, dry_run)
+                hold()
+                _write(con, prof, arrows, early, result, dry_run)
                 result.status = "dry_run" if dry_run else "ok"
-    except ReadError as exc:
-        errors.add(RowError(exc.file, exc.row, None, None, "read", exc.message))
+        except ReadError as exc:
+            errors.add(RowError(exc.file, exc.row, None, None, "read", exc.message))
+        finally:
+            if early is not None:
+                early.abandon()  # builds not swapped in (a problem found later, a failure)
     result.errors, result.error_total = errors.items, errors.total
     if sessions is not None:
         result.run_id = _record(sessions, result, started)
     return result
 
 
-def _to_arrow(
-    file: str, profile: Profile, tables: dict[str, TableRows], errors: Errors
-) -> dict[str, pa.Table]:
-    out: dict[str, pa.Table] = {}
-    for target in profile.targets:
-        spec = TABLES[target.table]
-        data = tables[target.table].table
-        try:
-            out[target.table] = conform(spec, data)
-        except (LoadError, pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
-            # Validation should have caught this; still never write a batch that fails.
-            errors.add(RowError(file, None, target.table, None, "load", str(exc)))
-    return out
+def _conform(file: str, table: str, data: pa.Table, errors: Errors) -> pa.Table | None:
+    try:
+        return conform(TABLES[table], data)
+    except (LoadError, pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+        # Validation should have caught this; still never write a batch that fails.
+        errors.add(RowError(file, None, table, None, "load", str(exc)))
+        return None
+
+
+class _EarlyBuilds:
+    """Big batches for empty DuckDB tables, built while the rest of the file is mapped."""
+
+    def __init__(self, con: BaseBackend, hold: Callable[[], None]) -> None:
+        self.con = con
+        self.hold = hold
+        self.builder: Builder | None = None
+        self.rows: dict[str, int] = {}  # rows of each table being built
+
+    def offer(self, table: str, arrow: pa.Table) -> bool:
+        """Whether `table` goes the first-load way; then its build has started."""
+        if arrow.num_rows < BUILD_MIN_ROWS:
+            return False
+        self.hold()
+        if not is_empty(self.con, TABLES[table]):
+            return False
+        if self.builder is None:
+            self.builder = Builder(self.con)
+        self.rows[table] = arrow.num_rows
+        self.builder.add(table, arrow)
+        return True
+
+    def finish(self) -> dict[str, str]:
+        """table -> its built table, every build done (or all dropped, and raise)."""
+        if self.builder is None:
+            return {}
+        builder, self.builder = self.builder, None
+        return builder.finish()
+
+    def abandon(self) -> None:
+        if self.builder is not None:
+            builder, self.builder = self.builder, None
+            builder.abandon()
 
 
 def _merge_sql(con: BaseBackend, spec: TableSpec, stage: str) -> str:
@@ -155,18 +212,20 @@ def _write(
     con: BaseBackend,
     profile: Profile,
     arrows: dict[str, pa.Table],
+    early: _EarlyBuilds | None,
     result: ImportResult,
     dry_run: bool,
 ) -> None:
     stages: dict[str, str] = {}
+    builds: dict[str, str] = {}
     try:
         statements: list[str] = []
         for target in profile.targets:
             spec = TABLES[target.table]
-            arrow = arrows.pop(target.table)
+            arrow = arrows.pop(target.table, None)
+            if arrow is None or arrow.num_rows == 0:
+                continue  # empty, or being built apart
             counts = result.tables[target.table]
-            if arrow.num_rows == 0:
-                continue
             compare = target.mode != "insert_missing"
             stage, new, changed, unchanged = classify(con, spec, arrow, compare)
             del arrow
@@ -177,13 +236,21 @@ def _write(
             update = update_changed_sql(con, spec, stage) if changed else None
             if update is not None:
                 statements.append(update)
-        if statements and not dry_run:
+        if early is not None:
+            builds = early.finish()
+            for table, n in early.rows.items():
+                result.tables[table].inserted = n
+        if (statements or builds) and not dry_run:
             with transaction(con) as execute:
+                for table, build in builds.items():
+                    swap_in(execute, TABLES[table], build)
                 for statement in statements:
                     execute(statement)
     finally:
         for stage in stages.values():
             release(con, stage)
+        for build in builds.values():
+            drop_build(con, build)
 
 
 def _now() -> datetime:

@@ -34,6 +34,7 @@ class Columns:
         self.frame = frame
         self._stripped: dict[str, pa.Array] = {}
         self._folded: dict[str, tuple[pa.Array, np.ndarray]] = {}
+        self._decimals: dict[int, tuple[pa.Array, col.Decimals]] = {}
 
     def stripped(self, name: str) -> pa.Array:
         if name not in self._stripped:
@@ -44,6 +45,15 @@ class Columns:
         if name not in self._folded:
             self._folded[name] = col.fold(self.stripped(name))
         return self._folded[name]
+
+    def decimals(self, text: pa.Array) -> col.Decimals:
+        """col.decimals of a column's text, once per array: an amount read as money and
+        as the dividend of a unit price is parsed once."""
+        hit = self._decimals.get(id(text))
+        if hit is None or hit[0] is not text:
+            hit = (text, col.decimals(*col.fold(text)))
+            self._decimals[id(text)] = hit
+        return hit[1]
 
 
 class Converted:
@@ -64,14 +74,23 @@ def with_default(text: pa.Array, default: str | None) -> pa.Array:
     return pc.if_else(empty, pa.scalar(None, pa.string()), text)
 
 
+def _filled(text: pa.Array) -> bool:
+    """No cell is empty or null."""
+    if text.null_count or len(text) == 0:
+        return len(text) == 0
+    return bool(pc.min(pc.binary_length(text)).as_py() > 0)
+
+
 def convert(cols: Columns, m: ColumnMap, tz: str, n: int) -> Converted | None:
     """The fast path of validate._convert for one column over all rows; None: none."""
     t = m.transform
     all_fast = np.ones(n, dtype=bool)
     if t in ("combine", "coalesce"):
-        parts = [
-            pc.if_else(pc.equal(cols.stripped(s), ""), None, cols.stripped(s)) for s in m.sources
-        ]
+        texts = [cols.stripped(s) for s in m.sources]
+        if t == "combine" and all(_filled(text) for text in texts):
+            # No part is empty: every cell is all parts joined.
+            return Converted(pc.binary_join_element_wise(*texts, m.separator), all_fast)
+        parts = [pc.if_else(pc.equal(text, ""), None, text) for text in texts]
         if t == "combine":
             # Pairwise: binary_join_element_wise's "skip" drops rows where all are null.
             joined = parts[0]
@@ -95,6 +114,11 @@ def convert(cols: Columns, m: ColumnMap, tz: str, n: int) -> Converted | None:
         return Converted(text, all_fast)
     if t == "lower":
         return Converted(pc.ascii_lower(text), col.mask(pc.string_is_ascii(text)) | empty)
+    if t in ("money", "integer"):
+        ints, fast = col.integers(cols.decimals(text), m.round, whole_only=t == "integer")
+        if m.min is not None:
+            fast &= ints >= m.min
+        return _blank_empty(pa.array(ints, pa.int64()), fast, empty)
     folded, certain = col.fold(text)
     if t == "parse_date":
         values, fast = col.dates(folded, certain)
@@ -106,12 +130,6 @@ def convert(cols: Columns, m: ColumnMap, tz: str, n: int) -> Converted | None:
         if m.default is not None:
             values = pc.if_else(pa.array(found), values, m.default)
             fast = certain.copy()
-    elif t in ("money", "integer"):
-        dec = col.decimals(folded, certain)
-        ints, fast = col.integers(dec, m.round, whole_only=t == "integer")
-        if m.min is not None:
-            fast &= ints >= m.min
-        values = pa.array(ints, pa.int64())
     elif t == "boolean":
         values, fast = col.booleans(folded, certain)
     elif t == "postal_code":
@@ -120,7 +138,13 @@ def convert(cols: Columns, m: ColumnMap, tz: str, n: int) -> Converted | None:
         values, fast = col.prefectures(folded, certain)
     else:  # pragma: no cover - every transform is listed above or has no fast path
         return None
-    values = pc.if_else(pa.array(empty), pa.scalar(None, values.type), values)
+    return _blank_empty(values, fast, empty)
+
+
+def _blank_empty(values: pa.Array, fast: np.ndarray, empty: np.ndarray) -> Converted:
+    """Empty cells (without a default) are null, and certain."""
+    if empty.any():
+        values = pc.if_else(pa.array(empty), pa.scalar(None, values.type), values)
     return Converted(values, fast | empty)
 
 
@@ -130,14 +154,13 @@ def arithmetic(cols: Columns, m: ColumnMap, n: int) -> Converted:
     for text in texts:
         missing |= col.mask(pc.equal(text, ""))
     if m.default is None:
-        ops = [col.decimals(*col.fold(text)) for text in texts]
+        ops = [cols.decimals(text) for text in texts]
         values, fast = col.arithmetic(m.transform, ops)
         fast |= missing
         if m.min is not None:
             fast &= missing | (values >= m.min)
         return Converted(pa.array(values, pa.int64(), mask=missing), fast)
-    filled = [pc.if_else(pc.equal(text, ""), m.default, text) for text in texts]
-    ops = [col.decimals(*col.fold(text)) for text in filled]
+    ops = [cols.decimals(with_default(text, m.default)) for text in texts]
     values, fast = col.arithmetic(m.transform, ops)
     if m.min is not None:
         fast &= values >= m.min

@@ -382,7 +382,8 @@ def column_value(
             file,
             row.number,
             shown,
-            _clip(row.get(m.sources[0])),
+            # Every source cell: a derived value's error may lie in any of them.
+            _clip(", ".join(row.get(s) for s in m.sources) if m.sources else ""),
             exc.rule,
             f"{exc.message} (for {table}.{name})",
         )

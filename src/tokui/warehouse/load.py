@@ -9,8 +9,13 @@ nothing the second time.
 
 from __future__ import annotations
 
+import os
+import threading
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import numpy as np
@@ -28,6 +33,10 @@ from tokui.warehouse.sql import create_temp_as, create_temp_table, table_ref, tr
 
 class LoadError(ValueError):
     """A batch that does not fit its table; nothing was written."""
+
+
+# Warehouses without keys or transactions: bulk_load appends, upsert is refused.
+APPEND_ONLY = ("pyspark", "clickhouse")
 
 
 @dataclass
@@ -162,12 +171,24 @@ def bulk_load(
                 )
         finally:
             con.con.unregister(name)
+    elif con.name in APPEND_ONLY:
+        # Appends through the engine's own bulk path (Arrow for ClickHouse, a DataFrame
+        # for Spark); neither has transactions, so a failed batch may be partly written.
+        con.insert(table, arrow, overwrite=replace)
     else:
         if replace:
             with transaction(con) as execute:
                 execute(sge.delete(table_ref(table)).sql(dialect))
         _pg_copy_into(con, spec, arrow, table)
     return int(arrow.num_rows)
+
+
+def _needs_keyed_store(con: BaseBackend, table: str) -> None:
+    if con.name in APPEND_ONLY:
+        raise LoadError(
+            f"{table}: imports that update rows by key need DuckDB or PostgreSQL; "
+            f"{con.name} takes appends only (tokui demo generate, or your own pipeline)"
+        )
 
 
 def diff_counts(con: BaseBackend, spec: TableSpec, stage: str) -> tuple[int, int, int]:
@@ -197,6 +218,7 @@ def _changed_rows(con: BaseBackend, spec: TableSpec, stage: str) -> ibis.Table:
 def upsert(con: BaseBackend, table: str, data: pa.Table | pd.DataFrame) -> LoadStats:
     """Insert new rows and update changed ones by primary key, all or nothing."""
     spec = TABLES[table]
+    _needs_keyed_store(con, table)
     arrow = conform(spec, data)
     _check_unique_keys(spec, arrow)
     stage = _stage(con, spec, arrow)
@@ -267,6 +289,7 @@ def classify(
     for targets that must never overwrite what the warehouse holds. On DuckDB the batch
     is read in place from Arrow; release() the stage when done.
     """
+    _needs_keyed_store(con, spec.name)
     keys = list(spec.primary_key)
     others = [c for c in spec.column_names if c not in keys]
     duck = con.name == "duckdb"
@@ -361,3 +384,239 @@ def update_changed_sql(con: BaseBackend, spec: TableSpec, stage: str) -> str | N
         where=sge.Where(this=sge.and_(*conditions)),
     )
     return str(update.sql(dialect))
+
+
+# --- first loads: a big batch into an empty DuckDB table -------------------------------
+#
+# DuckDB enforces a primary key with an ART index. Rows inserted into an indexed table
+# grow the index one key at a time, and twice (the transaction's own index, then the
+# table's at commit): for ten million text keys that is most of an import. Building the
+# index once over committed, key-sorted rows costs a fraction of that. So a big batch for
+# an empty table goes into a new table of the same definition, gets its key afterwards,
+# and takes the empty table's place inside the import's one transaction; until then the
+# new table is invisible to every reader of the canonical tables.
+
+BUILD_PREFIX = "_tokui_build_"
+# Below this the ordinary insert is as fast and needs no extra table.
+BUILD_MIN_ROWS = 100_000
+
+
+def is_empty(con: BaseBackend, spec: TableSpec) -> bool:
+    return int(con.table(spec.name).count().execute()) == 0
+
+
+def key_order(table: pa.Table, spec: TableSpec) -> np.ndarray:
+    """A row order that clusters the batch by key: sorted by the first 8 bytes of the
+    first key column (its value when it is a number), file order within.
+
+    The index is built fast from rows in key order; a full sort of ten million text
+    keys costs more than it saves, and keys sharing 8 bytes are few and close anyway.
+    """
+    column = table.column(spec.primary_key[0]).combine_chunks()
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return np.argsort(column.fill_null(0).to_numpy(zero_copy_only=False), kind="stable")
+    n = len(column)
+    offsets, data = _text_buffers(column)
+    data = np.concatenate([data, np.zeros(8, dtype=np.uint8)])
+    start = offsets[:-1]
+    length = offsets[1:] - start
+    shortest = int(length.min()) if n else 0
+    prefix = np.zeros(n, dtype=np.uint64)
+    for j in range(8):
+        byte = data[start + j].astype(np.uint64)
+        if j >= shortest:  # past the end of some keys: those read as zero bytes
+            byte[j >= length] = 0
+        prefix |= byte << np.uint64(8 * (7 - j))
+    return np.argsort(prefix, kind="stable")
+
+
+def _text_buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A text column's n + 1 offsets (as int64) and its byte buffer."""
+    width = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    buffers = column.buffers()
+    raw = np.frombuffer(buffers[1], dtype=width)[column.offset : column.offset + len(column) + 1]
+    offsets: np.ndarray = raw.astype(np.int64)
+    data: np.ndarray = (
+        np.frombuffer(buffers[2], dtype=np.uint8)
+        if buffers[2] is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    return offsets, data
+
+
+def _key_column(table: pa.Table, spec: TableSpec) -> pa.Array | None:
+    """The first key column when it is one array (orders and their lines share it)."""
+    chunks = table.column(spec.primary_key[0]).chunks
+    return chunks[0] if len(chunks) == 1 else None
+
+
+def _same_array(a: pa.Array, b: pa.Array) -> bool:
+    """Whether two arrays are views of the same memory (no values compared)."""
+    if a.type != b.type or a.offset != b.offset or len(a) != len(b):
+        return False
+    return [x.address if x else 0 for x in a.buffers()] == [
+        x.address if x else 0 for x in b.buffers()
+    ]
+
+
+class Builder:
+    """build_table() in the background, one table per core, as batches arrive.
+
+    The import hands each big batch for an empty table over as soon as it is validated,
+    so DuckDB builds it while the next table is still being mapped. Either every table
+    is built (finish) or none is left behind (abandon, or a failed finish).
+    """
+
+    def __init__(self, con: BaseBackend) -> None:
+        self.con = con
+        # Builds left by an import that died before it could drop them (imports into one
+        # warehouse never overlap: one process holds the file, the web app a lock).
+        for stale in con.list_tables(like=f"^{BUILD_PREFIX}"):
+            drop_build(con, stale)
+        self._pool = ThreadPoolExecutor(max(1, min(2, os.cpu_count() or 1)))
+        self._futures: dict[str, Future[str]] = {}
+        self._orders: list[tuple[pa.Array, np.ndarray]] = []
+        self._orders_lock = threading.Lock()
+
+    def add(self, table: str, batch: pa.Table) -> None:
+        """Start building `table` from a conformed batch; the builder frees the batch
+        once DuckDB holds its rows."""
+        holder = [batch]
+        del batch
+        self._futures[table] = self._pool.submit(self._build, TABLES[table], holder)
+
+    def _order(self, table: pa.Table, spec: TableSpec) -> np.ndarray:
+        """key_order(), once for batches sharing their key column (orders and lines)."""
+        column = _key_column(table, spec)
+        with self._orders_lock:
+            for known, order in self._orders:
+                if column is not None and _same_array(known, column):
+                    return order
+            order = key_order(table, spec)
+            if column is not None:
+                # Holding the column keeps its memory from being reused by another.
+                self._orders.append((column, order))
+            return order
+
+    def _build(self, spec: TableSpec, holder: list[pa.Table]) -> str:
+        cursor = self.con.con.cursor()
+        try:
+            order = self._order(holder[0], spec)
+            # Popped straight into the call: build_table holds the only reference.
+            return build_table(cursor, spec, holder.pop(), order)
+        finally:
+            cursor.close()
+
+    def finish(self) -> dict[str, str]:
+        """Wait for every build: table -> built table, or raise having dropped them all."""
+        try:
+            done = {table: future.result() for table, future in self._futures.items()}
+        except BaseException:
+            self.abandon()
+            raise
+        self._close()
+        return done
+
+    def abandon(self) -> None:
+        """Wait for the builds still running and drop every built table."""
+        for future in self._futures.values():
+            # A failed build dropped its own table; its error is the caller's to report.
+            if future.exception() is None:
+                drop_build(self.con, future.result())
+        self._close()
+
+    def _close(self) -> None:
+        self._futures.clear()
+        self._orders.clear()
+        self._pool.shutdown(wait=True)
+
+
+def build_tables(con: BaseBackend, batches: dict[str, pa.Table]) -> dict[str, str]:
+    """build_table() for several tables at once, the biggest first (Builder). `batches`
+    is emptied: each batch is freed once its rows are in DuckDB."""
+    builder = Builder(con)
+    try:
+        for table in sorted(batches, key=lambda t: -batches[t].num_rows):
+            builder.add(table, batches.pop(table))
+    except BaseException:
+        builder.abandon()
+        raise
+    return builder.finish()
+
+
+def build_table(raw: Any, spec: TableSpec, table: pa.Table, rows: np.ndarray | None = None) -> str:
+    """A committed table of the same definition holding a conformed batch for an empty
+    table, its primary key built over the rows in key order (`rows`, else key_order());
+    swap_in() puts it in the table's place. `raw` is a DuckDB connection (or cursor).
+
+    The caller drops it (drop_build) if the import does not commit.
+    """
+    name = f"{BUILD_PREFIX}{spec.name}_{uuid.uuid4().hex[:12]}"
+    dialect = "duckdb"
+    create = sge.Create(
+        this=sge.Schema(
+            this=table_ref(name), expressions=spec.schema.to_sqlglot_column_defs(dialect)
+        ),
+        kind="TABLE",
+    )
+    columns = [sge.to_identifier(c, quoted=True) for c in spec.column_names]
+    source = f"{name}_arrow"
+    insert = sge.insert(
+        sge.select(*[sge.column(c, quoted=True) for c in spec.column_names]).from_(
+            table_ref(source)
+        ),
+        table_ref(name),
+        columns=columns,
+    )
+    key = sge.PrimaryKey(expressions=[sge.to_identifier(k, quoted=True) for k in spec.primary_key])
+    add_key = sge.Alter(
+        this=table_ref(name), kind="TABLE", actions=[sge.AddConstraint(expressions=[key])]
+    )
+    ordered = _in_order(table, key_order(table, spec) if rows is None else rows)
+    del table  # the caller may have handed over the only reference: free it early
+    raw.execute(create.sql(dialect))
+    try:
+        # DuckDB keeps a scan's order when inserting (preserve_insertion_order).
+        raw.register(source, ordered)
+        try:
+            raw.execute(insert.sql(dialect))
+        finally:
+            raw.unregister(source)
+        del ordered
+        raw.execute(add_key.sql(dialect))
+    except BaseException:
+        raw.execute(sge.Drop(this=table_ref(name), kind="TABLE", exists=True).sql(dialect))
+        raise
+    return name
+
+
+# Rows per batch of the key-ordered copy: DuckDB's row group, so that its scan of the
+# copy runs on every thread and still inserts the batches in order.
+ORDERED_BATCH = 122_880
+
+
+def _in_order(table: pa.Table, order: np.ndarray) -> pa.Table:
+    """The batch's rows in `order`, as row-group-sized batches (no further copy)."""
+    ordered = table.take(pa.array(order)).combine_chunks()
+    return pa.Table.from_batches(ordered.to_batches(max_chunksize=ORDERED_BATCH), table.schema)
+
+
+def swap_in(execute: Callable[[str], Any], spec: TableSpec, build: str) -> None:
+    """Inside the import's transaction: the built table replaces the (still empty) table."""
+    dialect = "duckdb"
+    count = sge.select(sge.func("count", sge.Star())).from_(table_ref(spec.name))
+    (present,) = execute(count.sql(dialect)).fetchone()
+    if present:
+        # Someone wrote to the table since it was classified: never drop their rows.
+        raise LoadError(f"{spec.name}: the table was written to during the import; run it again")
+    execute(sge.Drop(this=table_ref(spec.name), kind="TABLE").sql(dialect))
+    rename = sge.Alter(
+        this=table_ref(build), kind="TABLE", actions=[sge.AlterRename(this=table_ref(spec.name))]
+    )
+    execute(rename.sql(dialect))
+
+
+def drop_build(con: BaseBackend, build: str) -> None:
+    """Drop a built table that was not swapped in (no-op once it was)."""
+    drop = sge.Drop(this=table_ref(build), kind="TABLE", exists=True)
+    con.con.execute(drop.sql("duckdb"))
