@@ -119,6 +119,17 @@ class SinkHandler:
 
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     rules: dict[str, Callable[[], str | None]] = field(default_factory=dict)
+    # aiosmtpd reads commands from a stream one by one, so it handles pipelined ones
+    # (RFC 2920) correctly, but does not advertise PIPELINING unless told to.
+    pipelining: bool = False
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any

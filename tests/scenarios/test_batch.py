@@ -13,6 +13,8 @@ from tests.scenarios.test_engine import BROADCAST, enrollments, install, journal
 from tokui.clock import FixedClock, utc_naive
 from tokui.messaging.consent import record_consent
 from tokui.messaging.service import Messaging
+from tokui.messaging.store import TemplateDraft, create_template
+from tokui.messaging.worker import CycleStats
 from tokui.scenarios.engine import Engine
 from tokui.scenarios.policy import SendPolicy
 from tokui.state.db import session_scope
@@ -55,12 +57,66 @@ def test_a_cap_reached_inside_a_batch_and_across_batches(sws: Workspace, clock: 
     assert journal(sws, "c1") == [("m", "queued", "email"), ("m", "held_cap", "email")]
 
 
+def _template(ws: Workspace, clock: FixedClock, key: str, channel: str, text: str) -> None:
+    with session_scope(ws.sessions) as db:
+        create_template(
+            db,
+            key=key,
+            channel=channel,
+            draft=TemplateDraft(name=key, text=text),
+            is_marketing=False,
+            at=utc_naive(clock.now()),
+            user_id=None,
+            check_context=Messaging(ws, clock).sample_context(),
+        )
+
+
 def test_a_failing_step_drops_what_its_run_did_and_only_that(
     sws: Workspace, clock: FixedClock
 ) -> None:
-    # c1's LINE id is malformed: its message fails to render when the batch renders its
-    # messages, after the coupon step of the same run was planned. c1 gets no coupon and
-    # no journal line; c2 (valid LINE id) gets both; c3 (no LINE id) its coupon only.
+    # A postal DM is rendered in the tick (it is exported, not sent by the worker). Its
+    # fields come out as a list for c1 only: c1's DM fails to render when the batch
+    # writes its messages, after the coupon step of the same run was planned. c1 gets
+    # no coupon and no journal line; c2 and c3 get both.
+    _template(
+        sws,
+        clock,
+        "sc-dm-odd",
+        "postal_dm",
+        '{% if customer.customer_id == "c1" %}["x"]{% else %}{"name": "{{ customer.name }}"}'
+        "{% endif %}",
+    )
+    steps = [
+        {"id": "coupon", "type": "issue_coupon", "coupon_id": "C", "expires_days": 7},
+        {"id": "dm", "type": "send", "channel": "postal_dm", "template": "sc-dm-odd"},
+    ]
+    install(sws, clock, key="bad", trigger=BROADCAST, steps=steps)
+    clock.advance(timedelta(hours=2))
+    stats = Engine(Messaging(sws, clock), clock).tick()
+    assert stats.finished == {"stopped": 1, "completed": 2}
+    assert (stats.queued, stats.skipped) == (2, 0)
+    with session_scope(sws.sessions) as db:
+        grants = sorted(db.scalars(select(Grant.customer_id)).all())
+        note = db.scalar(select(Enrollment.note).where(Enrollment.customer_id == "c1"))
+        step = db.scalar(select(Enrollment.step_id).where(Enrollment.customer_id == "c1"))
+        rows = db.execute(
+            select(OutboxMessage.customer_id, OutboxMessage.status).order_by(OutboxMessage.id)
+        ).all()
+    assert grants == ["c2", "c3"]
+    assert note == "error: template 'sc-dm-odd' v1, text: must be a JSON object"
+    assert step == "coupon"  # as it was before the failed run
+    assert journal(sws, "c1") == []
+    assert journal(sws, "c2") == [("coupon", "coupon", "C"), ("dm", "queued", "postal_dm")]
+    assert [tuple(r) for r in rows] == [("c2", "queued"), ("c3", "queued")]
+
+
+def test_a_message_the_worker_cannot_render_fails_alone_and_is_journaled(
+    sws: Workspace, clock: FixedClock
+) -> None:
+    # c1's LINE id is malformed, which LINE's renderer refuses. The tick queues the
+    # messages with their context and goes on (c1's enrollment completes, its coupon
+    # stays); the delivery worker renders them: c1's fails with the reason and a
+    # render_failed journal line, c2's is sent. c3 has no LINE id: skipped as before.
     sws.warehouse.raw_sql(
         "UPDATE customers SET line_user_id = 'not-a-line-id' WHERE customer_id = 'c1'"
     )
@@ -70,19 +126,48 @@ def test_a_failing_step_drops_what_its_run_did_and_only_that(
     ]
     install(sws, clock, key="bad", trigger=BROADCAST, steps=steps)
     clock.advance(timedelta(hours=2))
-    stats = Engine(Messaging(sws, clock), clock).tick()
-    assert stats.finished == {"stopped": 1, "completed": 2}
-    assert (stats.queued, stats.skipped) == (1, 1)
+    messaging = Messaging(sws, clock)
+    stats = Engine(messaging, clock).tick()
+    assert stats.finished == {"completed": 3}
+    assert (stats.queued, stats.skipped) == (2, 1)
     with session_scope(sws.sessions) as db:
+        queued = db.execute(
+            select(OutboxMessage.customer_id, OutboxMessage.status).order_by(OutboxMessage.id)
+        ).all()
+    assert [tuple(r) for r in queued] == [("c1", "to_render"), ("c2", "to_render")]
+
+    async def deliver() -> CycleStats:
+        worker = messaging.worker()
+        try:
+            return await worker.run_once()
+        finally:
+            await worker.aclose()
+
+    cycle = asyncio.run(deliver())
+    assert (cycle.rendered, cycle.failed, cycle.claimed, cycle.sent) == (1, 1, 1, 1)
+    with session_scope(sws.sessions) as db:
+        rows = db.execute(
+            select(
+                OutboxMessage.customer_id, OutboxMessage.status, OutboxMessage.last_error
+            ).order_by(OutboxMessage.id)
+        ).all()
         grants = sorted(db.scalars(select(Grant.customer_id)).all())
-        note = db.scalar(select(Enrollment.note).where(Enrollment.customer_id == "c1"))
-        step = db.scalar(select(Enrollment.step_id).where(Enrollment.customer_id == "c1"))
-    assert grants == ["c2", "c3"]
-    assert note is not None and note.startswith("error: template 'sc-line' v1, recipient")
-    assert step == "coupon"  # as it was before the failed run
-    assert journal(sws, "c1") == []
+    assert [tuple(r) for r in rows] == [
+        (
+            "c1",
+            "failed_perm",
+            "cannot render: template 'sc-line' v1, recipient: 'not-a-line-id' is not a LINE "
+            "user id (U + 32 hex digits)",
+        ),
+        ("c2", "sent", None),
+    ]
+    assert grants == ["c1", "c2", "c3"]
+    assert journal(sws, "c1") == [
+        ("coupon", "coupon", "C"),
+        ("line", "queued", "line"),
+        ("line", "render_failed", rows[0][2]),
+    ]
     assert journal(sws, "c2") == [("coupon", "coupon", "C"), ("line", "queued", "line")]
-    assert [c for _, _, c in outbox(sws)] == ["c2"]
 
 
 def test_keys_replayed_in_later_batches_queue_and_grant_nothing_twice(

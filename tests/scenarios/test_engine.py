@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from tests.scenarios.shop import add_orders, scenario
@@ -505,21 +506,6 @@ def test_entry_segment_and_suppression(sws: Workspace, clock: FixedClock) -> Non
     assert journal(sws, "c3") == [("mail", "skipped", "email: suppressed")]
 
 
-def test_a_message_that_cannot_render_stops_only_its_enrollment(
-    sws: Workspace, clock: FixedClock
-) -> None:
-    sws.warehouse.raw_sql(
-        "UPDATE customers SET line_user_id = 'not-a-line-id' WHERE customer_id = 'c1'"
-    )
-    steps = [{"id": "line", "type": "send", "channel": "line", "template": "sc-line"}]
-    install(sws, clock, key="bad", trigger=BROADCAST, steps=steps)
-    clock.advance(timedelta(hours=2))
-    Engine(Messaging(sws, clock), clock).tick()
-    status = {c: s for c, _, s, _ in enrollments(sws)}
-    assert status == {"c1": "stopped", "c2": "completed", "c3": "completed"}
-    assert [c for _, _, c in outbox(sws)] == ["c2"]
-
-
 def test_wait_until_the_birthday(sws: Workspace, clock: FixedClock) -> None:
     steps = [
         {"id": "bd", "type": "wait", "until_field": "birth_date", "at_time": "10:00"},
@@ -608,3 +594,25 @@ def test_entry_condition_lets_in_only_those_it_holds_for(sws: Workspace, clock: 
     clock.set(datetime(2026, 1, 6, 3, tzinfo=clock.now().tzinfo))  # 12:00 JST
     assert engine.tick().enrolled == 1
     assert [(c, o) for c, o, _, _ in enrollments(sws)] == [("c3", "weekly:2026-01-06")]
+
+
+def test_a_scenario_is_enabled_only_when_its_templates_render(
+    sws: Workspace, clock: FixedClock
+) -> None:
+    steps = [
+        {"id": "a", "type": "send", "channel": "email", "template": "sc-mail",
+         "fallback_channel": "line", "fallback_template": "sc-mail"},
+        {"id": "b", "type": "send", "channel": "email", "template": "nowhere"},
+        {"id": "c", "type": "webhook", "template": "sc-hook"},
+    ]  # fmt: skip
+    at = utc_naive(clock.now())
+    with session_scope(sws.sessions) as db:
+        store.save(db, parse_definition(scenario(key="odd", steps=steps)), at)
+    with pytest.raises(store.ScenarioStoreError) as caught, session_scope(sws.sessions) as db:
+        store.set_status(db, "odd", "enabled", at)
+    assert str(caught.value) == (
+        "odd: cannot enable: steps (a): template 'sc-mail' is for email; "
+        "steps (b): no template 'nowhere'"
+    )
+    with session_scope(sws.sessions) as db:
+        assert store.get(db, "odd").status == "draft"

@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -28,11 +29,14 @@ from pydantic import TypeAdapter
 
 from tests.conftest import fresh_pg_url
 from tests.scenarios.shop import build
+from tokui.features.customer_features import customer_features_expr
 from tokui.features.rank_history import RANK_CHANGES, RANK_RULES, saved_rules
-from tokui.features.ranks import load_rank_rules
+from tokui.features.ranks import load_rank_rules, rank_expr
 from tokui.refresh.features import materialise_features
-from tokui.scenarios.triggers import Fired, fire
+from tokui.scenarios.triggers import Fired, _for_rules, _WithEmpty, fire
 from tokui.scenarios.triggers_def import Trigger
+from tokui.segments.compile import Context
+from tokui.segments.dsl import Compare, ViewedNotBought
 from tokui.warehouse import bulk_load
 
 # (2026-01-05 09:00 JST, 2026-01-06 09:00 JST]: shop-local day 2026-01-06
@@ -491,5 +495,48 @@ def test_rank_at_risk_projects_the_rank_without_another_order(tmp_path: Path) ->
         assert run(con, trigger, *first) == []
         trigger = {"type": "rank_at_risk", "days_ahead": 40, "day_of_month": 2}
         assert run(con, trigger, *first) == []
+    finally:
+        ws.close()
+
+
+def test_rank_at_risk_reads_only_what_the_rank_rules_use(tmp_path: Path) -> None:
+    """Web events and point transactions are read as empty, and the main category and
+    product left out, when no rule looks at what comes of them (the shipped rules), and
+    the projected ranks are the same."""
+    ws = build(tmp_path / "ws")
+    con = ws.warehouse
+    try:
+        later = date(2026, 7, 11)
+        shipped = load_rank_rules()
+        slim, main = _for_rules(con, shipped, later)
+        assert isinstance(slim, _WithEmpty)
+        assert (slim._empty, main) == ({"web_events", "point_transactions"}, False)
+
+        def ranks(source: Any, main: bool) -> list[tuple[str, str]]:
+            f = customer_features_expr(source, later, main=main)
+            r = f.select("customer_id", rank=rank_expr(Context(con, f, later), shipped))
+            return [tuple(x.values()) for x in r.order_by("customer_id").to_pyarrow().to_pylist()]
+
+        expected = [("c1", "bronze"), ("c2", "regular"), ("c3", "bronze")]
+        assert ranks(slim, main) == ranks(con, True) == expected
+        lean = customer_features_expr(con, later, main=False)
+        assert lean.schema() == customer_features_expr(con, later).schema()
+        full = customer_features_expr(con, later)
+
+        def main_of(f: Any) -> tuple[Any, ...]:
+            row = f.filter(f.customer_id == "c1").to_pyarrow().to_pylist()[0]
+            return (row["main_category"], row["main_product"], row["persona"])
+
+        assert main_of(lean) == (None, None, None)
+        assert None not in main_of(full)
+        web_rule = shipped.model_copy(deep=True)
+        web_rule.ranks[0].condition = Compare(field="events_30d", op="ge", value=3)
+        assert _for_rules(con, web_rule, later)[0]._empty == {"point_transactions"}
+        persona_rule = shipped.model_copy(deep=True)
+        persona_rule.ranks[0].condition = Compare(field="persona", op="eq", value="gift_giver")
+        assert _for_rules(con, persona_rule, later)[1] is True
+        viewed = shipped.model_copy(deep=True)
+        viewed.ranks[0].condition = ViewedNotBought(category="米", days=30)
+        assert _for_rules(con, viewed, later) == (con, True)
     finally:
         ws.close()

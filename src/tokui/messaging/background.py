@@ -1,24 +1,20 @@
 """The delivery worker inside `tokui serve`: the embedded mode's single process owns the
 workspace, so it also delivers the outbox (DESIGN: web app, scheduler and delivery worker
-in one process). With PostgreSQL, separate `tokui outbox run` processes can share the
-work instead; both claim with row locks.
+in one process). With PostgreSQL, separate `tokui worker` processes can share the work
+instead (`tokui serve --no-delivery`); all of them claim with row locks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI
 
 from tokui.clock import Clock, SystemClock
-from tokui.messaging.service import Messaging
 from tokui.workspace import Workspace
-
-log = logging.getLogger("tokui.messaging")
 
 
 def run_worker_in_app(app: FastAPI, ws: Workspace, clock: Clock | None = None) -> None:
@@ -42,16 +38,9 @@ def run_worker_in_app(app: FastAPI, ws: Workspace, clock: Clock | None = None) -
 
 
 async def _deliver(ws: Workspace, clock: Clock, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            worker = Messaging(ws, clock).worker()
-            try:
-                await worker.run(stop)
-            finally:
-                await worker.aclose()
-        except Exception:
-            # A broken configuration or an unreachable database must not take the web app
-            # down; the error is logged and the worker tries again in a minute.
-            log.exception("delivery worker stopped; restarting in 60 s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=60)
+    # The same loop as `tokui worker`'s (tokui.ops.runner): it logs and outlives errors,
+    # so a broken configuration or an unreachable database never takes the web app down,
+    # and it feeds the /metrics counters.
+    from tokui.ops.runner import delivery_loop
+
+    await delivery_loop(ws, clock, stop)

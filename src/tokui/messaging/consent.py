@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tokui.state.bulk import among
 from tokui.state.messages import ConsentRecord
 
 METHODS = (
@@ -62,13 +63,10 @@ def current_consent(db: Session, customer_ids: Iterable[str], channel: str) -> d
     """The newest record's answer per customer that has any record on this channel."""
     ids = sorted(set(customer_ids))
     state: dict[str, bool] = {}
-    for start in range(0, len(ids), 500):
+    for among_ids in among(db, ConsentRecord.customer_id, ids, 500):
         rows = db.execute(
             select(ConsentRecord.customer_id, ConsentRecord.granted)
-            .where(
-                ConsentRecord.channel == channel,
-                ConsentRecord.customer_id.in_(ids[start : start + 500]),
-            )
+            .where(ConsentRecord.channel == channel, among_ids)
             .order_by(ConsentRecord.at, ConsentRecord.id)
         )
         for cid, granted in rows:

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import ibis
+import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from tokui.warehouse.subset import only
@@ -113,9 +114,55 @@ def plain(value: Any, tz: ZoneInfo) -> Any:
     return str(value)
 
 
+def _plain_column(column: pa.ChunkedArray, tz: ZoneInfo) -> list[Any]:
+    """plain() over a whole column, by its Arrow type: a bulk send loads a few hundred
+    thousand customers, and converting value by value was most of that load. Strings,
+    integers, booleans and dates come out of Arrow as the Python values plain() keeps."""
+    kind = column.type
+    values: list[Any] = column.to_pylist()
+    if (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_date(kind)
+        or pa.types.is_null(kind)
+    ):
+        return values
+    if pa.types.is_floating(kind):
+        return [None if v is None or math.isnan(v) else v for v in values]
+    if pa.types.is_timestamp(kind):
+        utc = ZoneInfo("UTC")
+        return [
+            None
+            if v is None
+            else (v if v.tzinfo is not None else v.replace(tzinfo=utc)).astimezone(tz)
+            for v in values
+        ]
+    return [plain(v, tz) for v in values]
+
+
 def _records(expr: ibis.Table, tz: ZoneInfo) -> list[dict[str, Any]]:
     # Arrow's to_pylist gives Python dates, datetimes and None (no NaT, no NaN).
-    return [{c: plain(v, tz) for c, v in row.items()} for row in expr.to_pyarrow().to_pylist()]
+    table = expr.to_pyarrow()
+    names = table.column_names
+    columns = [_plain_column(table.column(name), tz) for name in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def customers_expr(
+    con: BaseBackend, ids: Sequence[str], tables: set[str]
+) -> tuple[ibis.Table, list[str]]:
+    """The query of load_customers' customer fields (CUSTOMER_FIELDS, then the
+    FEATURE_FIELDS the features table has), and the feature fields it lacks."""
+    c = con.table("customers")
+    expr = only(c, "customer_id", ids).select(*CUSTOMER_FIELDS)
+    if "customer_features" in tables:
+        f = con.table("customer_features")
+        present = [name for name in FEATURE_FIELDS if name in f.columns]
+        feats = f.select("customer_id", *present).rename(cid="customer_id")
+        expr = expr.left_join(feats, expr.customer_id == feats.cid).drop("cid")
+    return expr, [name for name in FEATURE_FIELDS if name not in expr.columns]
 
 
 def load_customers(
@@ -126,17 +173,12 @@ def load_customers(
     if not ids:
         return {}
     tables = set(con.list_tables())
-    c = con.table("customers")
-    expr = only(c, "customer_id", ids).select(*CUSTOMER_FIELDS)
-    if "customer_features" in tables:
-        f = con.table("customer_features")
-        present = [name for name in FEATURE_FIELDS if name in f.columns]
-        feats = f.select("customer_id", *present).rename(cid="customer_id")
-        expr = expr.left_join(feats, expr.customer_id == feats.cid).drop("cid")
+    expr, absent = customers_expr(con, ids, tables)
     out: dict[str, CustomerData] = {}
+    missing = dict.fromkeys(absent)
     for row in _records(expr, tz):
-        for name in FEATURE_FIELDS:
-            row.setdefault(name, None)
+        if missing:
+            row.update(missing)
         out[row["customer_id"]] = CustomerData(customer=row)
     if out and {"coupons", "coupon_grants"} <= tables:
         for cid, coupons in _coupons(con, list(out), now, tz).items():
@@ -147,26 +189,38 @@ def load_customers(
     return out
 
 
-def _recommended(
-    con: BaseBackend, customer_ids: list[str], tz: ZoneInfo
-) -> dict[str, list[dict[str, Any]]]:
+def recommended_expr(con: BaseBackend, customer_ids: Sequence[str]) -> ibis.Table:
     """The top RECOMMENDED products of each customer's last recommendations, with the
-    catalogue's name and price (url and image_url are not in the catalogue: None)."""
+    catalogue's name and price, by customer and rank."""
     r = only(con.table("recommendations"), "customer_id", customer_ids)
     r = r.filter(r["rank"] <= RECOMMENDED)
     p = con.table("products").select("product_id", "name", "price")
     joined = r.join(p, "product_id").select("customer_id", "rank", "product_id", "name", "price")
-    joined = joined.order_by([joined.customer_id, joined["rank"], joined.product_id])
+    return joined.order_by([joined.customer_id, joined["rank"], joined.product_id])
+
+
+def _recommended(
+    con: BaseBackend, customer_ids: list[str], tz: ZoneInfo
+) -> dict[str, list[dict[str, Any]]]:
+    """recommended_expr's products by customer (url and image_url are not in the
+    catalogue: None)."""
+    joined = recommended_expr(con, customer_ids)
+    table = joined.to_pyarrow()
+    owners = table.column("customer_id").to_pylist()
+    # Column by column (a bulk send loads hundreds of thousands); fields the query does
+    # not have are None.
+    values = [
+        _plain_column(table.column(name), tz) if name in joined.columns else [None] * len(owners)
+        for name in RECOMMENDATION_FIELDS
+    ]
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in _records(joined, tz):
-        item = {name: row.get(name) for name in RECOMMENDATION_FIELDS}
-        grouped.setdefault(row["customer_id"], []).append(item)
+    for cid, item in zip(owners, zip(*values, strict=True), strict=True):
+        grouped.setdefault(cid, []).append(dict(zip(RECOMMENDATION_FIELDS, item, strict=True)))
     return grouped
 
 
-def _coupons(
-    con: BaseBackend, customer_ids: list[str], now: datetime, tz: ZoneInfo
-) -> dict[str, list[dict[str, Any]]]:
+def coupons_expr(con: BaseBackend, customer_ids: Sequence[str], now: datetime) -> ibis.Table:
+    """The customers' usable coupons (COUPON_FIELDS), by customer, expiry and grant."""
     g = con.table("coupon_grants")
     k = con.table("coupons")
     at = ibis.literal(now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None), type="timestamp")
@@ -185,9 +239,14 @@ def _coupons(
         k.min_order_amount,
         usable.expires_at,
     )
-    joined = joined.order_by([joined.customer_id, joined.expires_at, joined.grant_id])
+    return joined.order_by([joined.customer_id, joined.expires_at, joined.grant_id])
+
+
+def _coupons(
+    con: BaseBackend, customer_ids: list[str], now: datetime, tz: ZoneInfo
+) -> dict[str, list[dict[str, Any]]]:
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in _records(joined, tz):
+    for row in _records(coupons_expr(con, customer_ids, now), tz):
         grouped.setdefault(row["customer_id"], []).append(
             {name: row[name] for name in COUPON_FIELDS}
         )

@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tokui.state.bulk import among
 from tokui.state.channels import PushDevice
 
 PLATFORMS = ("ios", "android", "web")
@@ -102,11 +103,12 @@ def import_devices(db: Session, rows: Sequence[DeviceRow], now: datetime) -> tup
 
 def active_tokens(db: Session, customer_ids: Sequence[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    rows = db.execute(
-        select(PushDevice.customer_id, PushDevice.token)
-        .where(PushDevice.customer_id.in_(list(customer_ids)), PushDevice.active.is_(True))
-        .order_by(PushDevice.customer_id, PushDevice.id)
-    )
-    for customer_id, token in rows:
-        out.setdefault(customer_id, []).append(token)
+    for among_ids in among(db, PushDevice.customer_id, list(customer_ids)):
+        rows = db.execute(
+            select(PushDevice.customer_id, PushDevice.token)
+            .where(among_ids, PushDevice.active.is_(True))
+            .order_by(PushDevice.customer_id, PushDevice.id)
+        )
+        for customer_id, token in rows:
+            out.setdefault(customer_id, []).append(token)
     return out

@@ -9,10 +9,12 @@ with UTM parameters on the shop's own links, and the open pixel is added.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import escape
 
 from tokui.messaging.channel import RenderRequest
 from tokui.messaging.htmltext import html_to_text
@@ -45,6 +47,100 @@ def footer_lines(footer: dict[str, str]) -> str:
     )
 
 
+def render_layout(
+    *,
+    subject: str,
+    preheader: Any,
+    body: str,
+    shop: dict[str, str],
+    footer: dict[str, str] | None,
+    open_pixel_url: str,
+) -> str:
+    """The layout around a rendered body: the reference for `layout` (and its fallback)."""
+    return _layout_env.get_template("email.html").render(
+        subject=subject,
+        preheader=preheader,
+        body=as_markup(body),
+        shop=shop,
+        footer=footer,
+        open_pixel_url=open_pixel_url,
+    )
+
+
+# The per-message values of the layout, in the order of their marks below.
+_SLOTS = ("subject", "preheader", "body", "unsubscribe_url", "open_pixel_url")
+_MARK = re.compile("\x00tokui-slot-([0-9])\x00")
+_frames: dict[tuple[Any, ...], tuple[list[str], list[int]] | None] = {}
+
+
+def _frame(
+    shop: dict[str, str], footer: dict[str, str] | None, preheader: bool
+) -> tuple[list[str], list[int]] | None:
+    """The layout rendered once with a mark in place of each per-message value, split
+    at the marks: (literal pieces, the slot after each piece but the last). Everything
+    else in it (the shop, the footer's sender) is the same for every message of a shop.
+    None when a mark did not come out intact (then the layout is rendered each time)."""
+    rest = tuple(sorted((k, v) for k, v in (footer or {}).items() if k != "unsubscribe_url"))
+    key = (tuple(sorted(shop.items())), footer is not None, rest, preheader)
+    if key not in _frames:
+        marks = {name: f"\x00tokui-slot-{i}\x00" for i, name in enumerate(_SLOTS)}
+        marked_footer = (
+            None if footer is None else footer | {"unsubscribe_url": marks["unsubscribe_url"]}
+        )
+        text = render_layout(
+            subject=marks["subject"],
+            preheader=marks["preheader"] if preheader else "",
+            body=marks["body"],
+            shop=shop,
+            footer=marked_footer,
+            open_pixel_url=marks["open_pixel_url"],
+        )
+        parts = _MARK.split(text)
+        pieces, slots = parts[0::2], [int(i) for i in parts[1::2]]
+        ok = "\x00" not in "".join(pieces)
+        if len(_frames) > 64:
+            _frames.clear()
+        _frames[key] = (pieces, slots) if ok else None
+    return _frames[key]
+
+
+def layout(
+    *,
+    subject: str,
+    preheader: Any,
+    body: str,
+    shop: dict[str, str],
+    footer: dict[str, str] | None,
+    open_pixel_url: str,
+) -> str:
+    """render_layout's output, by filling the cached frame: rendering the whole layout
+    per message cost as much as the marketer's template. The values are escaped as the
+    layout's autoescaping does; the body is the sandbox's escaped output, as is."""
+    frame = _frame(shop, footer, bool(preheader))
+    if frame is None:
+        return render_layout(
+            subject=subject,
+            preheader=preheader,
+            body=body,
+            shop=shop,
+            footer=footer,
+            open_pixel_url=open_pixel_url,
+        )
+    values = (
+        str(escape(subject)),
+        str(escape(preheader)),
+        body,
+        str(escape(footer["unsubscribe_url"])) if footer is not None else "",
+        str(escape(open_pixel_url)),
+    )
+    pieces, slots = frame
+    out = [pieces[0]]
+    for slot, piece in zip(slots, pieces[1:], strict=True):
+        out.append(values[slot])
+        out.append(piece)
+    return "".join(out)
+
+
 def render_email(request: RenderRequest, settings: MessagingSettings) -> dict[str, Any]:
     source, ctx, signer = request.source, request.context, request.signer
     subject = _one_line(render_part(source, "subject", ctx))
@@ -59,10 +155,10 @@ def render_email(request: RenderRequest, settings: MessagingSettings) -> dict[st
             "address": shop["address"],
             "contact": shop["contact"],
         }
-    html = _layout_env.get_template("email.html").render(
+    html = layout(
         subject=subject,
-        preheader=ctx.get("preheader", ""),
-        body=as_markup(body),
+        preheader=ctx.get("preheader") or "",
+        body=body,
         shop=shop,
         footer=footer,
         open_pixel_url=signer.open_url(request.outbox_id),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from html.entities import html5
 
 _FLAGS = re.IGNORECASE | re.DOTALL
 _DROP = re.compile(r"<(head|style|script|title)\b.*?</\1\s*>", _FLAGS)
@@ -32,11 +33,39 @@ _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TEXT_LINK_SCHEMES = ("http://", "https://", "mailto:")
+# html.unescape's own pattern for a character reference.
+_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+
+
+_LEGACY_NAME = max(len(name) for name in html5 if not name.endswith(";"))
+
+
+def _charref(match: re.Match[str]) -> str:
+    """What html.unescape makes of one reference, with its search for the longest
+    legacy name that starts an unknown one ("&s=..." in every tracked URL) cut to the
+    length of the longest such name: the others end in ";", which only the whole
+    reference can (the pattern admits ";" at its end alone)."""
+    name = match.group(1)
+    if name[0] == "#" or name in html5:
+        return html.unescape(match.group(0))
+    for end in range(min(len(name) - 1, _LEGACY_NAME), 1, -1):
+        if name[:end] in html5:
+            return html5[name[:end]] + name[end:]
+    return "&" + name
+
+
+def _unescape(text: str) -> str:
+    """html.unescape(text), character for character."""
+    if "&" not in text:
+        return text
+    if text.count("&") == text.count("&amp;"):  # the usual case: escaped ampersands only
+        return text.replace("&amp;", "&")
+    return _CHARREF.sub(_charref, text)
 
 
 def _link(match: re.Match[str]) -> str:
-    href = html.unescape(match.group(2)).strip()
-    label = html.unescape(_TAG.sub("", match.group(3))).strip()
+    href = _unescape(match.group(2)).strip()
+    label = _unescape(_TAG.sub("", match.group(3))).strip()
     if not href.lower().startswith(_TEXT_LINK_SCHEMES):
         return label
     if not label:
@@ -48,12 +77,12 @@ def html_to_text(source: str) -> str:
     text = _DROP.sub("", _COMMENT.sub("", source))
     text = text.replace("\r", "").replace("\n", " ")
     text = _LINK.sub(_link, text)
-    text = _IMG.sub(lambda m: html.unescape(m.group(2)), text)
+    text = _IMG.sub(lambda m: _unescape(m.group(2)), text)
     text = _BR.sub("\n", text)
     text = _LI.sub("\n・", text)
     text = _HR.sub("\n" + "-" * 20 + "\n", text)
     text = _BLOCK.sub("\n", text)
     text = _CELL.sub(" ", text)
-    text = html.unescape(_TAG.sub("", text))
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = _SPACES.sub(" ", _unescape(_TAG.sub("", text)))
+    lines = [line.strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"

@@ -10,14 +10,15 @@ line ends, as SMTP wants.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 from email.utils import format_datetime, formataddr
+from functools import lru_cache
 from typing import Any
 
 import dkim
@@ -58,14 +59,60 @@ def message_id(outbox_id: int, idempotency_key: str, domain: str) -> str:
     return f"<{outbox_id}.{digest}@{domain}>"
 
 
+# UTF-8 bytes per RFC 2047 encoded word: 42 bytes are 56 base64 characters, a 68-character
+# word, so even the first line ("Subject: " and a word) stays within 78 characters.
+_WORD_BYTES = 42
+
+
 def _encode_header(value: str) -> str:
+    """RFC 2047 "B" encoded words, folded; each word holds whole characters (a word may
+    not split one): the longest run of whole characters within _WORD_BYTES. By hand:
+    email.header.Header took an eighth of a bulk send's CPU."""
     if value.isascii():
         return value
-    return Header(value, "utf-8", header_name="Subject").encode(linesep="\r\n")
+    raw = value.encode("utf-8")
+    words: list[str] = []
+    start, end = 0, len(raw)
+    while start < end:
+        cut = start + _WORD_BYTES
+        if cut < end:
+            while raw[cut] & 0xC0 == 0x80:  # a continuation byte: inside a character
+                cut -= 1
+        words.append(base64.b64encode(raw[start:cut]).decode("ascii"))
+        start = cut
+    return "\r\n ".join(f"=?utf-8?b?{word}?=" for word in words)
+
+
+_B64_LINE = 76  # characters of base64 per body line, as base64.encodebytes writes them
 
 
 def _b64(text: str) -> bytes:
-    return base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
+    """base64.encodebytes with CRLF line ends, byte for byte; encoded in one call and cut
+    into lines, which is a third cheaper than encodebytes' 57-byte steps."""
+    if not text:
+        return b""
+    encoded = binascii.b2a_base64(text.encode("utf-8"), newline=False)
+    lines = [encoded[i : i + _B64_LINE] for i in range(0, len(encoded), _B64_LINE)]
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+@lru_cache(maxsize=64)
+def _from_header(name: str, address: str) -> str:
+    return formataddr((name, address), charset="utf-8")
+
+
+_last_date: tuple[tuple[datetime, Any], str] | None = None
+
+
+def _date_header(date: datetime) -> str:
+    """format_datetime(date), kept for the second it is in: a bulk send dates thousands
+    of messages with the same second. The key is the instant and its UTC offset, which
+    is all the header shows."""
+    global _last_date
+    key = (date.replace(microsecond=0), date.utcoffset())
+    if _last_date is None or _last_date[0] != key:
+        _last_date = (key, format_datetime(date))
+    return _last_date[1]
 
 
 @dataclass(frozen=True)
@@ -93,10 +140,10 @@ def build_email(
     if any("\r" in value or "\n" in value for value in raw):
         raise AddressError("a header value contains a line break")
     headers = [
-        ("From", formataddr((from_name, from_address), charset="utf-8")),
+        ("From", _from_header(from_name, from_address)),
         ("To", to),
         ("Subject", _encode_header(str(payload["subject"]))),
-        ("Date", format_datetime(date)),
+        ("Date", _date_header(date)),
         ("Message-ID", message_id),
         ("MIME-Version", "1.0"),
     ]

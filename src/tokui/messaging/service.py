@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ from tokui.messaging.context import (
     sample_context,
     template_context,
 )
+from tokui.messaging.deferred import RenderPass, load_contexts, render_pending
 from tokui.messaging.outbox import NewMessage, enqueue_many
 from tokui.messaging.settings import MessagingSettings, load_messaging_settings
 from tokui.messaging.store import get_template, get_version, source_of
@@ -130,8 +132,18 @@ class Messaging:
             raise MessagingError(f"channel {name!r} is not available") from None
 
     def worker(self) -> DeliveryWorker:
+        def renderer(
+            db: Session, now: datetime, limit: int, ids: Sequence[int] | None
+        ) -> RenderPass:
+            return render_pending(self, db, now, limit, ids)
+
         return DeliveryWorker(
-            self.ws.sessions, self.channels, self.clock, self.ws.settings.secret_key, self.settings
+            self.ws.sessions,
+            self.channels,
+            self.clock,
+            self.ws.settings.secret_key,
+            self.settings,
+            renderer=renderer,
         )
 
     # contexts
@@ -140,6 +152,11 @@ class Messaging:
 
     def customers(self, customer_ids: Sequence[str]) -> dict[str, CustomerData]:
         return load_customers(self.ws.warehouse, customer_ids, self.clock.now(), self.tz)
+
+    def contexts(self, customer_ids: Sequence[str]) -> dict[str, str]:
+        """encode_customer(data) of `customers(customer_ids)`, built in bulk (the
+        contexts of messages the delivery worker renders; tokui.messaging.deferred)."""
+        return load_contexts(self.ws.warehouse, customer_ids, self.clock.now(), self.tz)
 
     def context_for(self, recipient: Recipient) -> dict[str, Any]:
         return template_context(recipient.data, self.shop, self.tz, recipient.recommendations)

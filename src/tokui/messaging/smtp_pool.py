@@ -3,12 +3,15 @@
 Opening a connection (TCP, EHLO, STARTTLS, AUTH) costs several round trips, more than
 sending one message, so connections are kept and reused. A connection that raised is
 closed and dropped rather than reused, because its protocol state is unknown; one idle
-for a while is checked with NOOP before use, since servers close idle sessions.
+for a while is checked with NOOP before use, since servers close idle sessions. A
+connection belongs to the event loop that opened it: one left from another loop (a
+caller that runs each delivery cycle in its own asyncio.run) is dropped, not reused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -25,7 +28,7 @@ class SMTPPool:
     def __init__(self, settings: EmailSettings, tls_context: ssl.SSLContext | None = None) -> None:
         self.settings = settings
         self.tls_context = tls_context
-        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
+        self._idle: list[tuple[aiosmtplib.SMTP, float, asyncio.AbstractEventLoop]] = []
         self._slots = asyncio.Semaphore(settings.pool_size)
         self.opened = 0  # connections opened over the pool's life (tests, benchmarks)
 
@@ -50,8 +53,12 @@ class SMTPPool:
         return client
 
     async def _take(self) -> aiosmtplib.SMTP:
+        loop = asyncio.get_running_loop()
         while self._idle:
-            client, since = self._idle.pop()
+            client, since, opened_in = self._idle.pop()
+            if opened_in is not loop:
+                _forget(client)
+                continue
             if not client.is_connected:
                 continue
             if time.monotonic() - since > IDLE_CHECK_SECONDS:
@@ -72,16 +79,33 @@ class SMTPPool:
             except BaseException:
                 await _quietly_close(client)
                 raise
-            self._idle.append((client, time.monotonic()))
+            self._idle.append((client, time.monotonic(), asyncio.get_running_loop()))
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
-        for client, _ in idle:
+        loop = asyncio.get_running_loop()
+        for client, _, opened_in in idle:
+            if opened_in is not loop:
+                _forget(client)
+                continue
             with suppress(aiosmtplib.SMTPException, OSError):
                 await client.quit()
             await _quietly_close(client)
 
 
 async def _quietly_close(client: aiosmtplib.SMTP) -> None:
+    with suppress(Exception):
+        client.close()
+
+
+def _forget(client: aiosmtplib.SMTP) -> None:
+    """A connection of another event loop, which (closed, as a rule) can no longer run
+    the transport's close: the TCP session is shut down directly, the socket itself is
+    released with the transport."""
+    transport = client.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
     with suppress(Exception):
         client.close()

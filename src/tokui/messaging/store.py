@@ -173,6 +173,21 @@ def save_version(
     return version
 
 
+def version_problems(
+    template: MessageTemplate, version: MessageTemplateVersion, context: dict[str, Any]
+) -> list[str]:
+    """What save_version would refuse in a stored version, rendered against `context`
+    (a scenario being enabled checks the templates its steps send)."""
+    source = source_of(template, version)
+    problems = check_template(source, context)
+    if not problems:
+        try:
+            _check_json(template.channel, source, context)
+        except TemplateRenderError as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def get_template(db: Session, key_or_id: str | int) -> MessageTemplate | None:
     if isinstance(key_or_id, int):
         return db.get(MessageTemplate, key_or_id)

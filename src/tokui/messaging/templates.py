@@ -146,6 +146,21 @@ PLAIN_ENV = _make_env(autoescape=False)
 class CompiledPart:
     name: str
     template: Any  # jinja2.Template; Any because Template.render is untyped in stubs
+    # The template's globals as one plain dict. Template.render copies its ChainMap of
+    # globals twice per call, iterating it in Python: a third of a short part's render.
+    globals: dict[str, Any]
+
+    def render(self, env: MessageSandbox, context: Mapping[str, Any]) -> str:
+        """Template.render, with the globals flattened once instead of on every call."""
+        t = self.template
+        ctx = env.context_class(
+            env, {**self.globals, **context}, t.name, t.blocks, globals=self.globals
+        )
+        try:
+            return str(env.concat(t.root_render_func(ctx)))
+        except Exception:
+            env.handle_exception()  # re-raises with the template's own line numbers
+            raise  # not reached; handle_exception always raises
 
 
 _cache: dict[tuple[int, str, str], CompiledPart] = {}
@@ -162,7 +177,7 @@ def _compile(env: MessageSandbox, name: str, source: str, label: str, part: str)
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(label, part, exc.lineno, exc.message or str(exc)) from None
     template = env.template_class.from_code(env, code, env.make_globals(None))
-    compiled = CompiledPart(name, template)
+    compiled = CompiledPart(name, template, dict(template.globals))
     if len(_cache) >= _CACHE_LIMIT:
         _cache.clear()
     _cache[key] = compiled
@@ -197,7 +212,7 @@ def render_part_with(
     name = f"{source.key}@v{source.version}/{part}"
     compiled = _compile(env, name, text, source.label, part)
     try:
-        out: str = compiled.template.render(context)
+        out = compiled.render(env, context)
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(source.label, part, exc.lineno, exc.message or str(exc)) from None
     except UndefinedError as exc:

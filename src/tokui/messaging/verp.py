@@ -41,6 +41,7 @@ class VERPSigner:
         self.local_part = local
         self.domain = domain.lower()
         self._key = derive_key(secret, "verp")
+        self._mac = hmac.new(self._key, digestmod=hashlib.sha256)  # keyed once, copied
         # Anywhere in a text: headers of the report, the returned original, a plain
         # notice quoting the address. The signature decides; the pattern only finds.
         self._pattern = re.compile(
@@ -49,8 +50,9 @@ class VERPSigner:
         )
 
     def signature(self, outbox_id: int) -> str:
-        mac = hmac.new(self._key, str(outbox_id).encode(), hashlib.sha256).digest()
-        return base64.b32encode(mac[:SIGNATURE_BYTES]).decode().lower()
+        mac = self._mac.copy()
+        mac.update(str(outbox_id).encode())
+        return base64.b32encode(mac.digest()[:SIGNATURE_BYTES]).decode().lower()
 
     def envelope_sender(self, outbox_id: int) -> str:
         return f"{self.local_part}+{outbox_id}-{self.signature(outbox_id)}@{self.domain}"

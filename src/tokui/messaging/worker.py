@@ -1,7 +1,8 @@
 """The delivery worker: claim a batch, check who may still be messaged, send, mark.
 
 One cycle (`run_once`):
-1. recover rows whose lease ran out (a worker died mid-send);
+1. recover rows whose lease ran out (a worker died mid-send), and render the messages
+   queued with their context (`to_render`, tokui.messaging.deferred);
 2. claim up to `batch_size` due messages of the configured channels;
 3. at send time, not only at enrollment: drop messages to suppressed or erased people
    and marketing to customers whose newest consent record is a withdrawal;
@@ -35,6 +36,7 @@ from tokui.messaging.channel import (
     SendResult,
 )
 from tokui.messaging.consent import current_consent
+from tokui.messaging.deferred import Renderer
 from tokui.messaging.dsn import bounce_kind
 from tokui.messaging.outbox import (
     Claimed,
@@ -61,12 +63,22 @@ class CycleStats:
     suppressed: int = 0
     recovered: int = 0
     held: int = 0
+    rendered: int = 0
     errors: list[str] = field(default_factory=list)
+    # (channel, result) -> messages, result one of sent, retrying, failed, suppressed:
+    # what the metrics count (tokui.ops.metrics).
+    by_channel: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def add(self, other: CycleStats) -> None:
-        for name in ("claimed", "sent", "retrying", "failed", "suppressed", "recovered", "held"):
+        names = ("claimed", "sent", "retrying", "failed", "suppressed", "recovered", "held")
+        for name in (*names, "rendered"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors[:20])
+        for key, n in other.by_channel.items():
+            self.by_channel[key] = self.by_channel.get(key, 0) + n
+
+    def count(self, channel: str, result: str) -> None:
+        self.by_channel[channel, result] = self.by_channel.get((channel, result), 0) + 1
 
 
 def _outgoing(msg: Claimed) -> OutgoingMessage:
@@ -90,8 +102,11 @@ class DeliveryWorker:
         secret: str,
         settings: MessagingSettings,
         rng: random.Random | None = None,
+        renderer: Renderer | None = None,
     ) -> None:
         self.sessions = sessions
+        # Renders `to_render` messages before each claim (tokui.messaging.deferred).
+        self.renderer = renderer
         self.channels = {
             name: ch for name, ch in channels.items() if ch.capabilities.delivered_by_worker
         }
@@ -113,6 +128,8 @@ class DeliveryWorker:
             for name, ch in self.channels.items()
         }
         self._concurrency = asyncio.Semaphore(settings.concurrency)
+        # isinstance against a runtime Protocol inspects the class on every call.
+        self._batch = {name: isinstance(ch, BatchChannel) for name, ch in self.channels.items()}
 
     def _now(self) -> datetime:
         return utc_naive(self.clock.now())
@@ -123,6 +140,8 @@ class DeliveryWorker:
             stats.recovered, stats.held = recover_expired(
                 db, self._now(), lambda ch: self._channel_resend_safe(ch)
             )
+        if self.renderer is not None:
+            self._render(stats, ids)
         with session_scope(self.sessions) as db:
             off = disabled_channels(db)
             batch = claim(
@@ -144,16 +163,37 @@ class DeliveryWorker:
             for msg in batch:
                 if msg.id in blocked and mark_suppressed(db, msg, now, blocked[msg.id]):
                     stats.suppressed += 1
+                    stats.count(msg.channel, "suppressed")
             sent = [
                 (msg, result.provider_message_id)
                 for msg, result in zip(to_send, results, strict=True)
                 if isinstance(result, SendResult)
             ]
-            stats.sent += mark_sent_many(db, sent, now)
+            marked = mark_sent_many(db, sent, now)
+            stats.sent += len(marked)
+            for msg, _ in sent:
+                if msg.id in marked:
+                    stats.count(msg.channel, "sent")
             for msg, result in zip(to_send, results, strict=True):
                 if isinstance(result, DeliveryError):
                     self._record_failure(db, msg, result, now, stats)
         return stats
+
+    def _render(self, stats: CycleStats, ids: Sequence[int] | None) -> None:
+        """Render a batch of `to_render` messages, each batch in its own transaction; a
+        batch that all failed is followed by the next, so the claim finds something to
+        send while any are left."""
+        assert self.renderer is not None
+        while True:
+            with session_scope(self.sessions) as db:
+                done = self.renderer(db, self._now(), self.settings.batch_size, ids)
+            stats.rendered += done.rendered
+            for row_id, channel, error in done.failed:
+                stats.failed += 1
+                stats.count(channel, "failed")
+                stats.errors.append(f"{row_id}: {error}")
+            if done.rendered or done.picked < self.settings.batch_size:
+                return
 
     def _channel_resend_safe(self, channel: str) -> bool:
         ch = self.channels.get(channel)
@@ -191,7 +231,7 @@ class DeliveryWorker:
         single: list[Claimed] = []
         batches: dict[str, list[Claimed]] = {}
         for msg in to_send:
-            if isinstance(self.channels[msg.channel], BatchChannel):
+            if self._batch[msg.channel]:
                 batches.setdefault(msg.channel, []).append(msg)
             else:
                 single.append(msg)
@@ -250,8 +290,10 @@ class DeliveryWorker:
         )
         if status == "failed_temp":
             stats.retrying += 1
+            stats.count(msg.channel, "retrying")
             return
         stats.failed += 1
+        stats.count(msg.channel, "failed")
         if bounced:
             apply_bounce(
                 db,

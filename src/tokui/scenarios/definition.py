@@ -137,6 +137,10 @@ class Send(_Step):
     fallback_template: str | None = Field(default=None, pattern=KEY)
     # Hold the message until the customer's best hour (tokui.measure.sendtime).
     at_best_hour: bool = False
+    # Try first whichever of channel and fallback_channel the customer responded to more
+    # (opens and clicks, tokui.measure.sendtime.channel_preference); customers without
+    # history get `channel` first.
+    channel_preference: bool = False
 
     @model_validator(mode="after")
     def _fallback(self) -> Send:
@@ -144,6 +148,8 @@ class Send(_Step):
             raise ValueError("fallback_channel and fallback_template go together")
         if self.fallback_channel == self.channel:
             raise ValueError("fallback_channel must differ from channel")
+        if self.channel_preference and self.fallback_channel is None:
+            raise ValueError("channel_preference needs fallback_channel and fallback_template")
         return self
 
 

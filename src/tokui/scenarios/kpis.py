@@ -8,6 +8,9 @@
   was not held out, since a holdout never had the chance to be moved by a message;
 - holdouts: enrollments ended by a holdout step.
 
+Pending rows are abandonment timers (tokui.scenarios.timers) that may never become
+enrollments: they count nowhere until the customer enters.
+
 Test sends (tokui.scenarios.testsend) create no enrollment and no journal entry, so they
 never show here.
 """
@@ -44,9 +47,9 @@ def scenario_kpis(db: Session, now: datetime, days: int = 30) -> dict[int, Kpis]
     """Kpis per scenario id; scenarios nobody entered are absent (all zero)."""
     by_status: dict[int, dict[str, int]] = {}
     for sid, status, n in db.execute(
-        select(Enrollment.scenario_id, Enrollment.status, func.count()).group_by(
-            Enrollment.scenario_id, Enrollment.status
-        )
+        select(Enrollment.scenario_id, Enrollment.status, func.count())
+        .where(Enrollment.status != "pending")
+        .group_by(Enrollment.scenario_id, Enrollment.status)
     ):
         by_status.setdefault(int(sid), {})[str(status)] = int(n)
     since = utc_naive(now) - timedelta(days=days)
@@ -54,7 +57,7 @@ def scenario_kpis(db: Session, now: datetime, days: int = 30) -> dict[int, Kpis]
         int(sid): int(n)
         for sid, n in db.execute(
             select(Enrollment.scenario_id, func.count())
-            .where(Enrollment.entered_at >= since)
+            .where(Enrollment.entered_at >= since, Enrollment.status != "pending")
             .group_by(Enrollment.scenario_id)
         )
     }

@@ -3,7 +3,7 @@ comes due again when the rule allows it); neither drops it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tokui.clock import DEFAULT_TZ
+from tokui.state.bulk import among
 from tokui.state.messages import OutboxMessage
 
 NOT_COUNTED = ("suppressed", "failed_perm")
@@ -66,29 +67,49 @@ def cap_until(
 
 
 def recent_marketing(
-    db: Session, customer_ids: Sequence[str], now: datetime, policy: SendPolicy
+    db: Session,
+    customer_ids: Sequence[str],
+    now: datetime,
+    policy: SendPolicy,
+    planned: Mapping[str, Mapping[str, tuple[str, datetime]]] | None = None,
 ) -> dict[str, list[tuple[str, datetime]]]:
     """(channel, created_at) of each customer's marketing messages inside the longest cap
-    window: what the caps count, for a whole batch in one query per 5,000 customers."""
+    window: what the caps count, for a whole batch in one query per 5,000 customers.
+    `planned`: messages queued in a transaction not committed yet (the scenario engine
+    writes one batch while it runs the next), by customer and idempotency key; each is
+    counted once, whether the query already sees it or not."""
     windows = [c.window for caps in policy.caps.values() for c in caps]
     if not windows or not customer_ids:
         return {}
     naive = now.astimezone(UTC).replace(tzinfo=None)
     ids = sorted(set(customer_ids))
     out: dict[str, list[tuple[str, datetime]]] = {}
-    for start in range(0, len(ids), CHUNK):
+    seen: set[str] = set()
+    for among_ids in among(db, OutboxMessage.customer_id, ids, CHUNK):
         rows = db.execute(
             select(
-                OutboxMessage.customer_id, OutboxMessage.channel, OutboxMessage.created_at
+                OutboxMessage.customer_id,
+                OutboxMessage.channel,
+                OutboxMessage.created_at,
+                OutboxMessage.idempotency_key,
             ).where(
-                OutboxMessage.customer_id.in_(ids[start : start + CHUNK]),
+                among_ids,
                 OutboxMessage.is_marketing.is_(True),
                 OutboxMessage.created_at > naive - max(windows),
                 OutboxMessage.status.not_in(NOT_COUNTED),
             )
         )
-        for cid, channel, at in rows:
+        for cid, channel, at, key in rows:
             out.setdefault(str(cid), []).append((channel, at))
+            if planned:
+                seen.add(key)
+    wanted = set(ids)
+    for cid, messages in (planned or {}).items():
+        if cid not in wanted:
+            continue
+        for key, (channel, at) in messages.items():
+            if key not in seen and at > naive - max(windows):
+                out.setdefault(cid, []).append((channel, at))
     return out
 
 

@@ -11,7 +11,16 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tokui.scenarios.definition import DefinitionError, ScenarioDefinition, parse_definition
+from tokui.messaging.context import ShopInfo, sample_context
+from tokui.messaging.store import get_template, get_version, version_problems
+from tokui.scenarios.definition import (
+    CallCenterTask,
+    DefinitionError,
+    ScenarioDefinition,
+    Send,
+    Webhook,
+    parse_definition,
+)
 from tokui.state.scenarios import Scenario, ScenarioVersion
 
 STATUSES = ("draft", "enabled", "paused")
@@ -88,10 +97,46 @@ def save(
     return Saved(scenario, row, True)
 
 
+def template_problems(db: Session, definition: ScenarioDefinition) -> list[str]:
+    """What is wrong with the templates the scenario's steps send: missing, made for
+    another channel, or failing for a made-up customer. Messages are rendered by the
+    delivery worker (tokui.messaging.deferred), after the step has moved on, so a
+    scenario is enabled only when its templates render."""
+    context = sample_context(ShopInfo(name="sample"))
+    wanted: list[tuple[str, str, str]] = []
+    for step in definition.steps:
+        if isinstance(step, Send):
+            wanted.append((step.id, step.channel, step.template))
+            if step.fallback_channel and step.fallback_template:
+                wanted.append((step.id, step.fallback_channel, step.fallback_template))
+        elif isinstance(step, CallCenterTask):
+            wanted.append((step.id, "call_center", step.template))
+        elif isinstance(step, Webhook):
+            wanted.append((step.id, "webhook", step.template))
+    problems = []
+    for step_id, channel, key in wanted:
+        template = get_template(db, key)
+        if template is None:
+            problems.append(f"steps ({step_id}): no template {key!r}")
+        elif template.channel != channel:
+            problems.append(f"steps ({step_id}): template {key!r} is for {template.channel}")
+        else:
+            version = get_version(db, template, None)
+            found = version_problems(template, version, context)
+            problems += [f"steps ({step_id}): {p}" for p in found]
+    return problems
+
+
 def set_status(db: Session, key: str, status: str, at: datetime) -> Scenario:
+    """Change the status; enabling checks the templates first (template_problems) and
+    changes nothing when one fails."""
     if status not in STATUSES:
         raise ScenarioStoreError(f"status must be one of {', '.join(STATUSES)}")
     scenario = get(db, key)
+    if status == "enabled":
+        problems = template_problems(db, load_version(version_row(db, scenario)))
+        if problems:
+            raise ScenarioStoreError(f"{key}: cannot enable: " + "; ".join(problems))
     if status == "enabled" and scenario.status != "enabled" and scenario.trigger_checked_at is None:
         # Triggers look at what happens from now on; history is for the dry run.
         scenario.trigger_checked_at = at

@@ -17,6 +17,7 @@ fired (`Fired.at`): the dry run evaluates 90 days in one call and orders the ent
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import ibis
@@ -25,9 +26,14 @@ from ibis.backends import BaseBackend
 
 from tokui.analytics.base import local_date, purchases
 from tokui.clock import DEFAULT_TZ, utc_naive
-from tokui.features.customer_features import FEATURES, customer_features_expr
+from tokui.features.customer_features import (
+    FEATURES,
+    customer_features_expr,
+    points_state,
+    web_state,
+)
 from tokui.features.rank_history import RANK_CHANGES, level_expr, saved_rules
-from tokui.features.ranks import rank_expr
+from tokui.features.ranks import RankRules, rank_expr
 from tokui.scenarios.calendar import occasion_date
 from tokui.scenarios.triggers_def import (
     Birthday,
@@ -59,6 +65,7 @@ from tokui.scenarios.triggers_def import (
     Weekly,
 )
 from tokui.segments.compile import Context
+from tokui.segments.dsl import And, Bought, Compare, DaysAgo, Not, Or, RandomBucket, Subscription
 
 MAX_DAYS = 400  # a window longer than this is a configuration error, not a catch-up
 
@@ -553,7 +560,8 @@ def _rank_at_risk(con: BaseBackend, t: RankAtRisk, days: list[date], tz: ZoneInf
     out: list[Fired] = []
     for d in checks:
         later = d + timedelta(days=t.days_ahead)
-        expr = customer_features_expr(con, later)
+        source, main = _for_rules(con, rules, later)
+        expr = customer_features_expr(source, later, main=main)
         projected = expr.select(
             "customer_id", projected=rank_expr(Context(con, expr, later), rules)
         )
@@ -564,6 +572,54 @@ def _rank_at_risk(con: BaseBackend, t: RankAtRisk, days: list[date], tz: ZoneInf
             for r in _rows(hit.select("customer_id", "rank"))
         ]
     return out
+
+
+class _WithEmpty:
+    """The warehouse with some tables read as empty (everything else passed through)."""
+
+    def __init__(self, con: BaseBackend, empty: set[str]) -> None:
+        self._con = con
+        self._empty = empty
+
+    def table(self, name: str, *args: Any, **kwargs: Any) -> ibis.Table:
+        t = self._con.table(name, *args, **kwargs)
+        return t.filter(ibis.literal(False)) if name in self._empty else t
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+# Features that come of the customers' main category and product (item_behaviour).
+MAIN_FIELDS = {"main_category", "main_product", "main_category_share", "persona"}
+
+
+def _for_rules(con: BaseBackend, rules: RankRules, as_of: date) -> tuple[Any, bool]:
+    """The warehouse to compute features with for ranking by `rules`, and whether the
+    main category and product are needed (customer_features_expr's `main`): web events
+    and point transactions read as empty, and the main category and product left out,
+    when no rule looks at what comes of them (the shipped rules do not), since they are
+    most of a whole features computation. The columns stay, empty, so the rules compile
+    as against the full features."""
+    fields: set[str] = set()
+    stack: list[Any] = [r.condition for r in rules.ranks]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, And | Or):
+            stack += node.conditions
+        elif isinstance(node, Not):
+            stack.append(node.condition)
+        elif isinstance(node, Compare | DaysAgo):
+            fields.add(node.field)
+        elif not isinstance(node, Bought | Subscription | RandomBucket):
+            return con, True  # reads web events itself, or another segment: everything
+    web = set(web_state(con, as_of).columns) - {"customer_id"}
+    points = set(points_state(con, as_of).columns) - {"customer_id"}
+    empty = set()
+    if not fields & web:
+        empty.add("web_events")
+    if not fields & points:
+        empty.add("point_transactions")
+    return (_WithEmpty(con, empty) if empty else con), bool(fields & MAIN_FIELDS)
 
 
 def _profile_updated(con: BaseBackend, since: datetime, until: datetime) -> list[Fired]:

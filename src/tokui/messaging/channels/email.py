@@ -17,11 +17,20 @@ SMTP has no idempotency key. Each message has a Message-ID fixed before the firs
 so a retry after an ambiguous failure carries the same id, and a worker that dies after
 handing over a message leaves it in `sending`, which the outbox holds for review instead
 of resending (see tokui.messaging.channel).
+
+The worker hands the channel a whole batch (`send_batch`): each of the pool's
+connections takes the next message of the batch as soon as it is free and carries many
+transactions, pipelined when the server offers PIPELINING (tokui.messaging.smtp_pipeline).
+A refusal fails its own message and the connection goes on; a connection that breaks is
+replaced and the batch goes on over the others.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiosmtplib
@@ -40,6 +49,7 @@ from tokui.messaging.channel import (
 from tokui.messaging.email_render import render_email
 from tokui.messaging.mime import AddressError, DKIMKey, build_email, check_address, message_id
 from tokui.messaging.settings import MessagingSettings, dkim_key
+from tokui.messaging.smtp_pipeline import Envelope, Outcome, deliver, transaction
 from tokui.messaging.smtp_pool import SMTPPool
 from tokui.messaging.verp import VERPSigner
 
@@ -154,14 +164,66 @@ class EmailChannel:
             raise PermanentDeliveryError(str(exc), code="address") from None
         try:
             async with self.pool.connection() as smtp:
-                errors, response = await smtp.sendmail(
-                    self.envelope_sender(message.outbox_id), [message.recipient], data
+                response = await transaction(
+                    smtp, self.envelope_sender(message.outbox_id), message.recipient, data
                 )
         except Exception as exc:  # classified below; nothing escapes unclassified
             raise self.classify(exc) from exc
-        if errors:
-            raise self.classify(aiosmtplib.SMTPRecipientsRefused(list(errors.values())))  # type: ignore[arg-type]
         return SendResult(message.provider_message_id, detail=response[:200])
+
+    async def send_batch(
+        self, messages: Sequence[OutgoingMessage], take: Callable[[], Awaitable[None]]
+    ) -> list[SendResult | DeliveryError]:
+        """One result per message, in order; `take()` before each message (the rate)."""
+        results: list[SendResult | DeliveryError | None] = [None] * len(messages)
+        todo = deque(range(len(messages)))
+        timeout = self.email.timeout_seconds
+
+        async def next_job() -> tuple[int, Envelope] | None:
+            while todo:
+                i = todo.popleft()
+                message = messages[i]
+                try:
+                    data = self.to_bytes(message)
+                except AddressError as exc:
+                    results[i] = PermanentDeliveryError(str(exc), code="address")
+                    continue
+                await take()
+                sender = self.envelope_sender(message.outbox_id)
+                return i, Envelope(sender, message.recipient, data, crlf=True)
+            return None
+
+        def done(i: int, outcome: Outcome) -> None:
+            if isinstance(outcome, str):
+                results[i] = SendResult(messages[i].provider_message_id, detail=outcome[:200])
+            else:
+                results[i] = self.classify(outcome)
+
+        failures: list[BaseException] = []
+
+        async def lane() -> None:
+            # A connection that broke after taking messages is replaced; one that took
+            # none (the server is down, or refuses us) ends this lane.
+            while todo:
+                taken = 0
+
+                async def take_next() -> tuple[int, Envelope] | None:
+                    nonlocal taken
+                    job = await next_job()
+                    taken += job is not None
+                    return job
+
+                try:
+                    async with self.pool.connection() as smtp:
+                        await deliver(smtp, take_next, done, timeout)
+                except Exception as exc:  # each message it took has its outcome already
+                    if not taken:
+                        failures.append(exc)
+                        return
+
+        await asyncio.gather(*(lane() for _ in range(min(self.email.pool_size, len(messages)))))
+        unsent = self.classify(failures[-1]) if failures else TemporaryDeliveryError("not sent")
+        return [r if r is not None else unsent for r in results]
 
     def classify(self, exc: BaseException) -> DeliveryError:
         if isinstance(exc, DeliveryError):
