@@ -182,18 +182,68 @@ CDNOW_HEADER = ["customer_id", "date", "quantity", "amount", "product_id"]
 )
 def test_map_frame_agrees_with_map_rows(rows: list[tuple[str, ...]]) -> None:
     """Same rows, values, rejected counts and errors (in order) as the row-wise reference."""
+    _agree_on_transactions(CDNOW_HEADER, rows)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["00001", "00002", ""]),
+            st.sampled_from(["1997/01/01", "1997/01/02 10:00", ""]),
+            st.sampled_from(["1", "2", ""]),
+            st.sampled_from(["980", "1,960", ""]),
+            st.sampled_from(["", "P1"]),
+            # Present, blank, padded and repeated order ids: the preferred key or the
+            # composed one, and duplicate keys found alike.
+            st.sampled_from(["", " ", "A1", "A2 ", "A3", "A4", "A5"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_map_frame_agrees_with_map_rows_on_order_ids(rows: list[tuple[str, ...]]) -> None:
+    _agree_on_transactions([*CDNOW_HEADER, "order_id"], rows)
+
+
+def test_an_order_id_is_the_key_else_customer_and_date() -> None:
+    header = [*CDNOW_HEADER, "order_id"]
+    rows = [
+        ["00001", "1997/01/01", "1", "980", "P1", "A-100"],
+        ["00002", "1997/01/02", "1", "980", "P1", " "],
+    ]
+    frame = Frame(
+        "t.csv",
+        header,
+        [pa.array([r[i] for r in rows], pa.string()) for i in range(len(header))],
+        pa.array([2, 3]).to_numpy(),
+    )
+    got = mapping.map_frame(frame, load_profile("generic_transactions"), Errors())
+    assert got.tables["orders"].table.column("order_id").to_pylist() == [
+        "A-100",
+        "00002-1997/01/02",
+    ]
+    assert got.tables["order_items"].table.column("order_id").to_pylist() == [
+        "A-100",
+        "00002-1997/01/02",
+    ]
+
+
+def _agree_on_transactions(header: list[str], rows: list[tuple[str, ...]]) -> None:
     profile = load_profile("generic_transactions")
     raw_rows = [list(r) for r in rows]
     numbers = list(range(2, len(rows) + 2))
     reference = Errors()
     expected = map_rows(
-        RawTable("t.csv", CDNOW_HEADER, [list(r) for r in raw_rows], numbers), profile, reference
+        RawTable("t.csv", header, [list(r) for r in raw_rows], numbers), profile, reference
     )
     errors = Errors()
     frame = Frame(
         "t.csv",
-        CDNOW_HEADER,
-        [pa.array([r[i] for r in raw_rows], pa.string()) for i in range(len(CDNOW_HEADER))],
+        header,
+        [pa.array([r[i] for r in raw_rows], pa.string()) for i in range(len(header))],
         pa.array(numbers).to_numpy(),
     )
     got = mapping.map_frame(frame, profile, errors)
@@ -501,3 +551,9 @@ def test_map_frame_agrees_with_map_rows_when_hashing_keys(
         names = list(table_rows.table.column_names)
         got_rows = [tuple(r[c] for c in names) for r in table_rows.table.to_pylist()]
         assert got_rows == [tuple(r.get(c) for c in names) for r in expected.rows[table]]
+
+
+def test_prefer_needs_a_text_transform() -> None:
+    assert ColumnMap(source=["a", "b"], transform="combine", prefer="c").prefer == "c"
+    with pytest.raises(ValueError, match="prefer works with coalesce, combine, rename"):
+        ColumnMap(source="a", transform="money", prefer="c")

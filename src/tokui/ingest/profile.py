@@ -40,6 +40,8 @@ Transform = Literal[
 SOURCELESS = {"constant"}
 MULTI_SOURCE = {"combine", "coalesce", "multiply", "divide", "add_tax", "sequence"}
 ARITHMETIC = {"multiply": 2, "divide": 2, "add_tax": 2}
+# Transforms whose value is the (joined or chosen) source text, so `prefer` can stand in.
+TEXT_RESULT = {"rename", "combine", "coalesce"}
 
 
 class ProfileError(ValueError):
@@ -65,9 +67,14 @@ class ColumnMap(_Strict):
     invalid: Literal["error", "empty", "keep"] = "error"  # postal_code/prefecture misfits
     timezone: str | None = None  # parse_datetime: zone of times without an offset
     lowercase: bool = False  # text results in lower case (emails used as keys)
+    # A source column whose cell, when not empty, is the value as is; the transform makes
+    # the value only for rows where it is empty (a shop's own order id, else one composed).
+    prefer: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ColumnMap:
+        if self.prefer is not None and self.transform not in TEXT_RESULT:
+            raise ValueError(f"prefer works with {', '.join(sorted(TEXT_RESULT))}")
         if self.transform in SOURCELESS:
             if self.value is None:
                 raise ValueError("constant needs `value`")

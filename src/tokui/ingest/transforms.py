@@ -83,6 +83,20 @@ def _filled(text: pa.Array) -> bool:
 
 def convert(cols: Columns, m: ColumnMap, tz: str, n: int) -> Converted | None:
     """The fast path of validate._convert for one column over all rows; None: none."""
+    made = _convert(cols, m, tz, n)
+    if m.prefer is None or made is None:
+        return made
+    preferred = cols.stripped(m.prefer)
+    given = pc.not_equal(preferred, "")
+    if not pc.any(given).as_py():
+        return made
+    # A preferred cell is the value as is, a certain one: nothing of the transform's
+    # result for that row is kept, its doubts included.
+    values = pc.if_else(given, preferred.cast(made.values.type), made.values)
+    return Converted(values, made.fast | col.mask(given))
+
+
+def _convert(cols: Columns, m: ColumnMap, tz: str, n: int) -> Converted | None:
     t = m.transform
     all_fast = np.ones(n, dtype=bool)
     if t in ("combine", "coalesce"):

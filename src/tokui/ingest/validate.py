@@ -108,6 +108,10 @@ def _convert(m: ColumnMap, row: SourceRow, tz: str, counters: dict[str, int]) ->
     t = m.transform
     if t == "constant":
         return m.value
+    if m.prefer is not None:
+        preferred = row.get(m.prefer).strip()
+        if preferred:
+            return preferred
     sources = m.sources
     if t == "combine":
         parts = [row.get(s).strip() for s in sources]
