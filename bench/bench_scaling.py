@@ -31,8 +31,9 @@ not measured again (each row keeps the date it was measured): the whole curve ta
 about an hour on 2 cores, so `bench/run.py bench_scaling` rewrites the section from the
 stored steps and measures only what is missing. --fresh measures every step again.
 
-Usage: python bench/bench_scaling.py [--sizes 250000,500000,1000000]
-           [--spark 250000,1000000] [--ticks 250000,500000] [--years 16] [--fresh] [--print-only]
+Usage: python bench/bench_scaling.py [--sizes 250000,500000,1000000,2000000]
+           [--spark 250000,1000000] [--ticks 250000,500000,2000000] [--years 16]
+           [--fresh] [--print-only]
 """
 
 from __future__ import annotations
@@ -560,9 +561,9 @@ def _sizes(text: str) -> list[int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=_sizes, default=[250_000, 500_000, 1_000_000])
+    ap.add_argument("--sizes", type=_sizes, default=[250_000, 500_000, 1_000_000, 2_000_000])
     ap.add_argument("--spark", type=_sizes, default=[250_000, 1_000_000])
-    ap.add_argument("--ticks", type=_sizes, default=[250_000, 500_000])
+    ap.add_argument("--ticks", type=_sizes, default=[250_000, 500_000, 2_000_000])
     ap.add_argument("--years", type=float, default=16.0)
     ap.add_argument("--fresh", action="store_true", help="measure stored steps again")
     # Kept so older command lines still work: reusing stored steps is the default.
