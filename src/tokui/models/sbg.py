@@ -53,10 +53,14 @@ class ShiftedBetaGeoFitter(Fitter):
         uw = np.bincount(inverse.ravel(), weights=w)
 
         def nll(log_params: FloatArray) -> float:
-            a, b = np.exp(log_params)
-            base = betaln(a, b)
-            ll = np.where(uc, betaln(a + 1, b + ut - 1), betaln(a, b + ut)) - base
-            return -float(uw @ ll)
+            # The line search may try steps where exp overflows; the non-finite value it
+            # gets back sends it back, and maximise() rejects a non-finite optimum, so the
+            # warning numpy would print for that step tells the user nothing.
+            with np.errstate(over="ignore", invalid="ignore"):
+                a, b = np.exp(log_params)
+                base = betaln(a, b)
+                ll = np.where(uc, betaln(a + 1, b + ut - 1), betaln(a, b + ut)) - base
+                return -float(uw @ ll)
 
         def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
             h = 1e-6
