@@ -21,6 +21,7 @@ from sqlalchemy import select
 from tests.messaging.conftest import NOW, TRACKING
 from tests.messaging.shop import XSS_NAME
 from tokui.clock import FixedClock
+from tokui.messaging import service
 from tokui.messaging.channel import OutgoingMessage
 from tokui.messaging.channels.email import EmailChannel
 from tokui.messaging.mime import AddressError, DKIMKey, build_email
@@ -262,3 +263,18 @@ def test_queue_is_idempotent_and_a_render_error_queues_nothing(messaging: Messag
     with session_scope(messaging.ws.sessions) as db:
         keys = sorted(db.scalars(select(OutboxMessage.idempotency_key)))
     assert keys == ["spring:c1", "spring:c2"]
+
+
+def test_queue_reads_back_every_message_in_chunks(
+    messaging: Messaging, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More queued messages than one SELECT may name: all come back, in id order."""
+    monkeypatch.setattr(service, "IDS_PER_QUERY", 1)
+    data = messaging.customers(["c1", "c2"])
+    recipients = [Recipient(c, str(data[c].customer["email"]), data[c]) for c in ("c1", "c2")]
+    with session_scope(messaging.ws.sessions) as db:
+        template = get_template(db, "welcome")
+        assert template is not None
+        queued = messaging.queue(db, template, get_version(db, template), recipients, "chunks")
+        assert [r.idempotency_key for r in queued] == ["chunks:c1", "chunks:c2"]
+        assert queued[0].id < queued[1].id

@@ -45,6 +45,9 @@ from tokui.messaging.worker import DeliveryWorker
 from tokui.state.messages import MessageTemplate, MessageTemplateVersion, OutboxMessage
 from tokui.workspace import Workspace
 
+# Ids per SELECT ... IN (...) when reading back what was queued.
+IDS_PER_QUERY = 900
+
 
 class MessagingError(ValueError):
     """A request the messaging layer cannot carry out; the message says why."""
@@ -210,7 +213,12 @@ class Messaging:
 
         created = enqueue_many(db, items, now, render)
         ids = [row_id for row_id, _ in created]
-        rows = db.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
+        rows: list[OutboxMessage] = []
+        # One bound parameter per id: SQLite builds before 3.32 (and some distributions'
+        # builds) allow no more than 999 or 32,766 of them in one statement.
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start : start + IDS_PER_QUERY]
+            rows.extend(db.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(chunk))))
         return sorted(rows, key=lambda row: row.id)
 
     def new_message(
