@@ -53,18 +53,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench_analytics import PACK
 from common import DATA, END, shop
 
 RESULTS = DATA / "scaling.json"
-PACK = (
-    "rfm",
-    "cpm",
-    "cohort_retention",
-    "f2_conversion",
-    "subscription_continuation",
-    "repeat_interval",
-    "cross_sell_product",
-)
 SHORT = ("RFM", "CPM", "cohort", "F2", "subscr.", "repeat", "cross-sell")
 # The tables the pack reads (and the customers and products they join for names).
 SPARK_TABLES = (

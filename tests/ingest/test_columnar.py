@@ -104,10 +104,10 @@ class _RowOf:
         return self.cells.get(column, "")
 
 
-def _frame(columns: dict[str, list[str]]) -> Frame:
+def _frame(columns: dict[str, list[str]], file: str = "f.csv") -> Frame:
     n = len(next(iter(columns.values())))
     data = [pa.array(v, pa.string()) for v in columns.values()]
-    return Frame("f.csv", list(columns), data, pa.array(range(2, n + 2)).to_numpy())
+    return Frame(file, list(columns), data, pa.array(range(2, n + 2)).to_numpy())
 
 
 @settings(max_examples=150, deadline=None)
@@ -162,6 +162,7 @@ def test_columnar_parsers_take_the_common_shapes() -> None:
 # --- whole files: map_frame against map_rows ----------------------------------------------
 
 CDNOW_HEADER = ["customer_id", "date", "quantity", "amount", "product_id"]
+ORDER_HEADER = [*CDNOW_HEADER, "order_id"]
 
 
 @settings(
@@ -205,21 +206,15 @@ def test_map_frame_agrees_with_map_rows(rows: list[tuple[str, ...]]) -> None:
     )
 )
 def test_map_frame_agrees_with_map_rows_on_order_ids(rows: list[tuple[str, ...]]) -> None:
-    _agree_on_transactions([*CDNOW_HEADER, "order_id"], rows)
+    _agree_on_transactions(ORDER_HEADER, rows)
 
 
 def test_an_order_id_is_the_key_else_customer_and_date() -> None:
-    header = [*CDNOW_HEADER, "order_id"]
     rows = [
-        ["00001", "1997/01/01", "1", "980", "P1", "A-100"],
-        ["00002", "1997/01/02", "1", "980", "P1", " "],
+        ("00001", "1997/01/01", "1", "980", "P1", "A-100"),
+        ("00002", "1997/01/02", "1", "980", "P1", " "),
     ]
-    frame = Frame(
-        "t.csv",
-        header,
-        [pa.array([r[i] for r in rows], pa.string()) for i in range(len(header))],
-        pa.array([2, 3]).to_numpy(),
-    )
+    frame = _rows_frame(ORDER_HEADER, rows)
     got = mapping.map_frame(frame, load_profile("generic_transactions"), Errors())
     assert got.tables["orders"].table.column("order_id").to_pylist() == [
         "A-100",
@@ -231,22 +226,22 @@ def test_an_order_id_is_the_key_else_customer_and_date() -> None:
     ]
 
 
+def _rows_frame(header: list[str], rows: list[tuple[str, ...]]) -> Frame:
+    """The rows as the columnar reader gives them (file rows numbered from 2)."""
+    return _frame({name: [r[i] for r in rows] for i, name in enumerate(header)}, "t.csv")
+
+
 def _agree_on_transactions(header: list[str], rows: list[tuple[str, ...]]) -> None:
+    """map_frame gives the same rows, values, rejected counts and errors (in order) as
+    the row-wise reference over generic_transactions."""
     profile = load_profile("generic_transactions")
-    raw_rows = [list(r) for r in rows]
     numbers = list(range(2, len(rows) + 2))
     reference = Errors()
     expected = map_rows(
-        RawTable("t.csv", header, [list(r) for r in raw_rows], numbers), profile, reference
+        RawTable("t.csv", header, [list(r) for r in rows], numbers), profile, reference
     )
     errors = Errors()
-    frame = Frame(
-        "t.csv",
-        header,
-        [pa.array([r[i] for r in raw_rows], pa.string()) for i in range(len(header))],
-        pa.array(numbers).to_numpy(),
-    )
-    got = mapping.map_frame(frame, profile, errors)
+    got = mapping.map_frame(_rows_frame(header, rows), profile, errors)
     assert [str(e) for e in errors.items] == [str(e) for e in reference.items]
     assert errors.total == reference.total
     assert got.rejected == expected.rejected
@@ -501,9 +496,6 @@ def test_all_distinct_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (codes.tolist(), size) == ([0, 1, 0], 2)
 
 
-ORDER_HEADER = [*CDNOW_HEADER, "order_id"]
-
-
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -530,27 +522,7 @@ def test_map_frame_agrees_with_map_rows_when_hashing_keys(
 
     monkeypatch.setattr(keys, "HASH_MIN", 1)
     monkeypatch.setattr(keys, "PREFIX", 1)
-    profile = load_profile("generic_transactions")
-    numbers = list(range(2, len(rows) + 2))
-    reference = Errors()
-    expected = map_rows(
-        RawTable("t.csv", ORDER_HEADER, [list(r) for r in rows], numbers), profile, reference
-    )
-    errors = Errors()
-    frame = Frame(
-        "t.csv",
-        ORDER_HEADER,
-        [pa.array([r[i] for r in rows], pa.string()) for i in range(len(ORDER_HEADER))],
-        pa.array(numbers).to_numpy(),
-    )
-    got = mapping.map_frame(frame, profile, errors)
-    assert [str(e) for e in errors.items] == [str(e) for e in reference.items]
-    assert got.rejected == expected.rejected
-    for table, table_rows in got.tables.items():
-        assert table_rows.rows.tolist() == expected.sources[table]
-        names = list(table_rows.table.column_names)
-        got_rows = [tuple(r[c] for c in names) for r in table_rows.table.to_pylist()]
-        assert got_rows == [tuple(r.get(c) for c in names) for r in expected.rows[table]]
+    _agree_on_transactions(ORDER_HEADER, rows)
 
 
 def test_prefer_needs_a_text_transform() -> None:

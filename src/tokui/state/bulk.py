@@ -60,6 +60,12 @@ def _processor(db: Session, table: Table, name: str) -> Callable[[Any], Any] | N
     return process
 
 
+def _bound(db: Session, table: Table, name: str, value: Any) -> Any:
+    """One value as its column binds it (SQLAlchemy's bind processor, if any)."""
+    process = _processor(db, table, name)
+    return value if process is None else process(value)
+
+
 def _pg_execute(
     db: Session,
     table: Table,
@@ -77,8 +83,7 @@ def _pg_execute(
         process = _processor(db, table, name)
         params[f"u_{name}"] = list(values) if process is None else [process(v) for v in values]
     for name, value in constants.items():
-        process = _processor(db, table, name)
-        params[f"k_{name}"] = value if process is None else process(value)
+        params[f"k_{name}"] = _bound(db, table, name, value)
     raw = db.connection().connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor:
@@ -179,10 +184,7 @@ def _sqlite_many(
     compiled = stmt.compile(dialect=dialect)
     order = [name.removeprefix(prefix) for name in compiled.positiontup]
     n = _length(columns)
-    fixed = {}
-    for name, value in constants.items():
-        process = _processor(db, table, name)
-        fixed[name] = value if process is None else process(value)
+    fixed = {name: _bound(db, table, name, value) for name, value in constants.items()}
     convert = {name: _converter(_processor(db, table, name)) for name in columns}
     raw = db.connection().connection.driver_connection
     assert raw is not None

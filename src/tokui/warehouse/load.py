@@ -531,19 +531,6 @@ class Builder:
         self._pool.shutdown(wait=True)
 
 
-def build_tables(con: BaseBackend, batches: dict[str, pa.Table]) -> dict[str, str]:
-    """build_table() for several tables at once, the biggest first (Builder). `batches`
-    is emptied: each batch is freed once its rows are in DuckDB."""
-    builder = Builder(con)
-    try:
-        for table in sorted(batches, key=lambda t: -batches[t].num_rows):
-            builder.add(table, batches.pop(table))
-    except BaseException:
-        builder.abandon()
-        raise
-    return builder.finish()
-
-
 def build_table(raw: Any, spec: TableSpec, table: pa.Table, rows: np.ndarray | None = None) -> str:
     """A committed table of the same definition holding a conformed batch for an empty
     table, its primary key built over the rows in key order (`rows`, else key_order());
